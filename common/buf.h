@@ -1,0 +1,44 @@
+/*
+ * buf: a growable byte buffer, like git's strbuf.
+ *
+ * Ownership: a struct dh_buf owns data.  Initialise with DH_BUF_INIT (or
+ * zero); dh_buf_release() frees and resets it; dh_buf_detach() hands the
+ * bytes to the caller.  data is always NUL-terminated once anything has
+ * been added, so it can be printed; len excludes that NUL.  Pointers into
+ * data are invalidated by any call that adds bytes.
+ */
+#ifndef DH_BUF_H
+#define DH_BUF_H
+
+#include <stddef.h>
+#include <string.h>
+
+#include "err.h"
+
+struct dh_buf {
+	char *data;
+	size_t len;
+	size_t cap;
+};
+
+#define DH_BUF_INIT {NULL, 0, 0}
+
+/* Make room for at least extra more bytes (plus the NUL). */
+void dh_buf_grow(struct dh_buf *b, size_t extra);
+void dh_buf_add(struct dh_buf *b, const void *p, size_t n);
+void dh_buf_addc(struct dh_buf *b, char c);
+void dh_buf_adds(struct dh_buf *b, const char *s);
+void dh_buf_addf(struct dh_buf *b, const char *fmt, ...) DH_PRINTF(2, 3);
+void dh_buf_reset(struct dh_buf *b); /* len = 0, keeps the memory */
+void dh_buf_release(struct dh_buf *b);
+char *dh_buf_detach(struct dh_buf *b, size_t *len);
+
+static inline char *
+dh_buf_reserve(struct dh_buf *b, size_t n)
+{
+	if (b->cap - b->len < n + 1)
+		dh_buf_grow(b, n);
+	return b->data + b->len;
+}
+
+#endif

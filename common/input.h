@@ -1,0 +1,69 @@
+/*
+ * input: one byte stream to read records from: a path, "-" or stdin.
+ *
+ * Compressed streams (gzip, bzip2, xz, zstd, lz4) are detected from their
+ * magic bytes, which are read before libarchive sees the stream, and only
+ * that one filter is enabled (never archive_read_support_filter_all).
+ * Plain streams are read with read(2) straight into the parse buffer, with
+ * no intermediate copy.
+ *
+ * Ownership: struct dh_input owns its buffer, descriptor and archive
+ * handle; dh_input_close() releases them.  Bytes in buf[pos..end) are the
+ * unread ones.  dh_input_fill() may move them to the front of buf and may
+ * reallocate buf, so callers hold offsets from pos, never pointers, across
+ * a fill.
+ */
+#ifndef DH_INPUT_H
+#define DH_INPUT_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "err.h"
+
+struct archive;
+
+struct dh_input {
+	struct dh_loc loc; /* display name; line = current record's line */
+	char *path;        /* owned copy of the name */
+	int fd;
+	int is_stdin;
+	int regular; /* a regular file: reads never block */
+	char *buf;   /* owned */
+	size_t cap, pos, end;
+	int eof;
+	unsigned long long line; /* lines consumed so far */
+	unsigned long long bytes_raw; /* bytes read from fd (compressed) */
+	unsigned long long bytes;     /* bytes delivered (decompressed) */
+	const char *codec;            /* "gzip", ... or NULL when plain */
+	struct archive *ar;
+	char magic[8]; /* bytes read while detecting, handed to libarchive */
+	size_t nmagic;
+	char *rawbuf; /* libarchive read-callback buffer */
+	/* Called before a read that would block, to flush pending output. */
+	void (*idle)(void *);
+	void *idle_arg;
+};
+
+/* Open path ("-" or NULL = stdin).  Exits 4 naming the path on failure. */
+void dh_input_open(struct dh_input *in, const char *path);
+/*
+ * Read more bytes into buf after end, first moving buf[pos..end) to the
+ * front (pos becomes 0) and growing buf when it is full.  Returns the
+ * number of bytes added, 0 at end of input.  Exits 4 on read errors.
+ */
+size_t dh_input_fill(struct dh_input *in);
+void dh_input_close(struct dh_input *in);
+
+/*
+ * The next line, without its "\n" (a "\r" before it is kept): sets *line
+ * and *len, borrowed until the next call.  Counts in->line.  The last line
+ * need not end in "\n".  Returns 1, or 0 at end of input.
+ */
+int dh_input_line(struct dh_input *in, const char **line, size_t *len);
+
+/* Peek at the first bytes of the (decompressed) stream without consuming
+ * them: fills until at least n bytes or end of input; returns bytes held. */
+size_t dh_input_peek(struct dh_input *in, size_t n);
+
+#endif

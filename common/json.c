@@ -1,0 +1,867 @@
+#include <jansson.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "xalloc.h"
+
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+#define HASZERO(x) (((x) - ONES) & ~(x) & HIGHS)
+
+/* A key seen in the object being scanned, for duplicate detection. */
+struct key {
+	const char *p; /* raw token content, or NULL when decoded into kbuf */
+	size_t off;    /* offset into kbuf when p is NULL */
+	size_t n;
+};
+
+struct scan {
+	const char *s, *p, *e;
+	struct dh_json_err *err;
+	struct key *keys;
+	size_t nkeys, capkeys;
+	struct key small[64];
+	struct dh_buf kbuf;
+	struct dh_buf tmp;
+};
+
+static int
+fail(struct scan *sc, const char *at, const char *msg)
+{
+	sc->err->off = (size_t)(at - sc->s);
+	sc->err->msg = msg;
+	return -1;
+}
+
+static inline void
+skip_ws(struct scan *sc)
+{
+	while (sc->p < sc->e &&
+	       (*sc->p == ' ' || *sc->p == '\t' || *sc->p == '\n' || *sc->p == '\r'))
+		sc->p++;
+}
+
+/* Length of the valid UTF-8 sequence at p, or 0. */
+static size_t
+utf8_seq(const unsigned char *p, size_t avail)
+{
+	unsigned c = p[0], cp;
+	size_t n, i;
+
+	if (c < 0x80)
+		return 1;
+	if (c < 0xC2)
+		return 0;
+	if (c < 0xE0) {
+		n = 2;
+		cp = c & 0x1F;
+	} else if (c < 0xF0) {
+		n = 3;
+		cp = c & 0x0F;
+	} else if (c < 0xF5) {
+		n = 4;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (avail < n)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3F);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	return n;
+}
+
+int
+dh_utf8_valid(const char *s, size_t n, size_t *bad)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, k;
+
+	while (i < n) {
+		if (i + 8 <= n) {
+			uint64_t v;
+
+			memcpy(&v, p + i, 8);
+			if ((v & HIGHS) == 0) {
+				i += 8;
+				continue;
+			}
+		}
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		k = utf8_seq(p + i, n - i);
+		if (k == 0) {
+			if (bad)
+				*bad = i;
+			return 0;
+		}
+		i += k;
+	}
+	return 1;
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static long
+hex4(const char *p, const char *e)
+{
+	long v = 0;
+	int i;
+
+	if (e - p < 4)
+		return -1;
+	for (i = 0; i < 4; i++) {
+		int h = hexval((unsigned char)p[i]);
+
+		if (h < 0)
+			return -1;
+		v = v * 16 + h;
+	}
+	return v;
+}
+
+/*
+ * Scan a string token at sc->p (a '"').  *esc tells whether it holds
+ * escapes; *nul whether it decodes to something holding a NUL byte.
+ */
+static int
+scan_string(struct scan *sc, int *esc, int *nul)
+{
+	const char *p = sc->p + 1, *e = sc->e;
+
+	*esc = 0;
+	*nul = 0;
+	for (;;) {
+		unsigned char c;
+
+		while (e - p >= 8) {
+			uint64_t v;
+
+			memcpy(&v, p, 8);
+			if (HASZERO(v ^ (ONES * '"')) | HASZERO(v ^ (ONES * '\\')) |
+			    ((v - ONES * 0x20) & ~v & HIGHS) | (v & HIGHS))
+				break;
+			p += 8;
+		}
+		if (p >= e)
+			return fail(sc, p, "premature end of input in a string");
+		c = (unsigned char)*p;
+		if (c == '"') {
+			sc->p = p + 1;
+			return 0;
+		}
+		if (c < 0x20)
+			return fail(sc, p, "control character in a string");
+		if (c >= 0x80) {
+			size_t k = utf8_seq((const unsigned char *)p, (size_t)(e - p));
+
+			if (k == 0)
+				return fail(sc, p, "invalid UTF-8");
+			p += k;
+			continue;
+		}
+		if (c != '\\') {
+			p++;
+			continue;
+		}
+		*esc = 1;
+		if (e - p < 2)
+			return fail(sc, p, "premature end of input in a string");
+		switch (p[1]) {
+		case '"':
+		case '\\':
+		case '/':
+		case 'b':
+		case 'f':
+		case 'n':
+		case 'r':
+		case 't':
+			p += 2;
+			break;
+		case 'u': {
+			long v = hex4(p + 2, e);
+
+			if (v < 0)
+				return fail(sc, p, "invalid \\u escape");
+			if (v >= 0xD800 && v <= 0xDBFF) {
+				long w = (e - p >= 12 && p[6] == '\\' && p[7] == 'u')
+						 ? hex4(p + 8, e)
+						 : -1;
+
+				if (w < 0xDC00 || w > 0xDFFF)
+					return fail(sc, p, "lone surrogate in \\u escape");
+				p += 12;
+			} else if (v >= 0xDC00 && v <= 0xDFFF) {
+				return fail(sc, p, "lone surrogate in \\u escape");
+			} else {
+				if (v == 0)
+					*nul = 1;
+				p += 6;
+			}
+			break;
+		}
+		default:
+			return fail(sc, p, "invalid escape in a string");
+		}
+	}
+}
+
+static int
+scan_number(struct scan *sc)
+{
+	const char *p = sc->p, *e = sc->e;
+
+	if (p < e && *p == '-')
+		p++;
+	if (p < e && *p == '0') {
+		p++;
+	} else if (p < e && *p >= '1' && *p <= '9') {
+		while (p < e && *p >= '0' && *p <= '9')
+			p++;
+	} else {
+		return fail(sc, sc->p, "invalid number");
+	}
+	if (p < e && *p == '.') {
+		p++;
+		if (p >= e || *p < '0' || *p > '9')
+			return fail(sc, sc->p, "invalid number");
+		while (p < e && *p >= '0' && *p <= '9')
+			p++;
+	}
+	if (p < e && (*p == 'e' || *p == 'E')) {
+		p++;
+		if (p < e && (*p == '+' || *p == '-'))
+			p++;
+		if (p >= e || *p < '0' || *p > '9')
+			return fail(sc, sc->p, "invalid number");
+		while (p < e && *p >= '0' && *p <= '9')
+			p++;
+	}
+	/* "01" and "1x": the next token must not continue the number */
+	if (p < e && ((*p >= '0' && *p <= '9') || *p == '.' || *p == '-' ||
+		      *p == '+' || *p == 'e' || *p == 'E'))
+		return fail(sc, sc->p, "invalid number");
+	sc->p = p;
+	return 0;
+}
+
+static int
+scan_literal(struct scan *sc, const char *word, size_t n)
+{
+	if ((size_t)(sc->e - sc->p) < n || memcmp(sc->p, word, n) != 0)
+		return fail(sc, sc->p, "invalid literal");
+	sc->p += n;
+	return 0;
+}
+
+static int scan_value(struct scan *sc, int depth, enum dh_vtype *t);
+
+static const char *
+key_bytes(struct scan *sc, const struct key *k)
+{
+	return k->p != NULL ? k->p : sc->kbuf.data + k->off;
+}
+
+static int
+cmp_keys_len(const struct key *a, const struct key *b)
+{
+	return a->n < b->n ? -1 : a->n > b->n;
+}
+
+/* Records the key of the object starting at keys[base]; -1 when it is
+ * already there.  Linear for small objects, sorted check for big ones. */
+static int
+add_key(struct scan *sc, size_t base, const char *tok, size_t toklen, int esc)
+{
+	struct key k;
+	size_t i;
+
+	if (!esc) {
+		k.p = tok + 1;
+		k.n = toklen - 2;
+		k.off = 0;
+	} else {
+		k.p = NULL;
+		k.off = sc->kbuf.len;
+		dh_json_unescape(tok, toklen, &sc->kbuf);
+		k.n = sc->kbuf.len - k.off;
+	}
+	if (sc->nkeys - base <= 256) {
+		const char *kb = key_bytes(sc, &k);
+
+		for (i = base; i < sc->nkeys; i++)
+			if (sc->keys[i].n == k.n &&
+			    memcmp(key_bytes(sc, &sc->keys[i]), kb, k.n) == 0)
+				return -1;
+	}
+	if (sc->nkeys == sc->capkeys) {
+		size_t cap = sc->capkeys * 2;
+
+		if (sc->keys == sc->small) {
+			sc->keys = dh_xreallocarray(NULL, cap, sizeof(*sc->keys));
+			memcpy(sc->keys, sc->small, sizeof(sc->small));
+		} else {
+			sc->keys = dh_xreallocarray(sc->keys, cap, sizeof(*sc->keys));
+		}
+		sc->capkeys = cap;
+	}
+	sc->keys[sc->nkeys++] = k;
+	return 0;
+}
+
+static int
+cmp_keys(const void *a, const void *b)
+{
+	const struct key *x = a, *y = b;
+	int c = cmp_keys_len(x, y);
+
+	return c != 0 ? c : memcmp(x->p, y->p, x->n);
+}
+
+/* For objects with more than 256 keys add_key() stops comparing: sort a
+ * copy and look for equal neighbours.  Only unusual input gets here. */
+static int
+big_object_dups(struct scan *sc, size_t base)
+{
+	size_t n = sc->nkeys - base, i;
+	struct key *v;
+	int dup = 0;
+
+	if (n <= 256)
+		return 0;
+	v = dh_xreallocarray(NULL, n, sizeof(*v));
+	memcpy(v, sc->keys + base, n * sizeof(*v));
+	for (i = 0; i < n; i++)
+		if (v[i].p == NULL)
+			v[i].p = sc->kbuf.data + v[i].off;
+	qsort(v, n, sizeof(*v), cmp_keys);
+	for (i = 1; i < n && !dup; i++)
+		dup = cmp_keys(&v[i - 1], &v[i]) == 0;
+	free(v);
+	return dup;
+}
+
+static int
+scan_object(struct scan *sc, int depth, struct dh_record *rec)
+{
+	size_t base = sc->nkeys;
+	int rc = 0;
+
+	sc->p++; /* '{' */
+	skip_ws(sc);
+	if (sc->p < sc->e && *sc->p == '}') {
+		sc->p++;
+		return 0;
+	}
+	for (;;) {
+		const char *k;
+		size_t klen;
+		int esc, nul;
+		enum dh_vtype t;
+		const char *v;
+
+		if (sc->p >= sc->e || *sc->p != '"') {
+			rc = fail(sc, sc->p, "string or '}' expected");
+			break;
+		}
+		k = sc->p;
+		if ((rc = scan_string(sc, &esc, &nul)) != 0)
+			break;
+		klen = (size_t)(sc->p - k);
+		if (nul) {
+			rc = fail(sc, k, "NUL byte in object key");
+			break;
+		}
+		if (add_key(sc, base, k, klen, esc) != 0) {
+			rc = fail(sc, k, "duplicate object key");
+			break;
+		}
+		skip_ws(sc);
+		if (sc->p >= sc->e || *sc->p != ':') {
+			rc = fail(sc, sc->p, "':' expected");
+			break;
+		}
+		sc->p++;
+		skip_ws(sc);
+		v = sc->p;
+		if ((rc = scan_value(sc, depth + 1, &t)) != 0)
+			break;
+		if (rec != NULL) {
+			if (!esc) {
+				dh_record_add(rec, k + 1, klen - 2, v,
+					      (size_t)(sc->p - v), t);
+			} else {
+				size_t off = rec->arena.len;
+
+				dh_json_unescape(k, klen, &rec->arena);
+				dh_record_add(rec, DH_ARENA_REF(off),
+					      rec->arena.len - off, v,
+					      (size_t)(sc->p - v), t);
+			}
+		}
+		skip_ws(sc);
+		if (sc->p < sc->e && *sc->p == ',') {
+			sc->p++;
+			skip_ws(sc);
+			continue;
+		}
+		if (sc->p < sc->e && *sc->p == '}') {
+			sc->p++;
+			break;
+		}
+		rc = fail(sc, sc->p, "',' or '}' expected");
+		break;
+	}
+	if (rc == 0 && big_object_dups(sc, base))
+		rc = fail(sc, sc->p - 1, "duplicate object key");
+	sc->nkeys = base;
+	if (base == 0)
+		dh_buf_reset(&sc->kbuf);
+	return rc;
+}
+
+static int
+scan_array(struct scan *sc, int depth)
+{
+	enum dh_vtype t;
+
+	sc->p++; /* '[' */
+	skip_ws(sc);
+	if (sc->p < sc->e && *sc->p == ']') {
+		sc->p++;
+		return 0;
+	}
+	for (;;) {
+		if (scan_value(sc, depth + 1, &t) != 0)
+			return -1;
+		skip_ws(sc);
+		if (sc->p < sc->e && *sc->p == ',') {
+			sc->p++;
+			skip_ws(sc);
+			continue;
+		}
+		if (sc->p < sc->e && *sc->p == ']') {
+			sc->p++;
+			return 0;
+		}
+		return fail(sc, sc->p, "',' or ']' expected");
+	}
+}
+
+static int
+scan_value(struct scan *sc, int depth, enum dh_vtype *t)
+{
+	int esc, nul;
+
+	if (depth > DH_JSON_MAX_DEPTH)
+		return fail(sc, sc->p, "nested too deep (more than 2048 levels)");
+	if (sc->p >= sc->e)
+		return fail(sc, sc->p, "value expected");
+	switch (*sc->p) {
+	case '"':
+		*t = DH_V_JSTR;
+		return scan_string(sc, &esc, &nul);
+	case '{':
+		*t = DH_V_OBJ;
+		return scan_object(sc, depth, NULL);
+	case '[':
+		*t = DH_V_ARR;
+		return scan_array(sc, depth);
+	case 't':
+		*t = DH_V_TRUE;
+		return scan_literal(sc, "true", 4);
+	case 'f':
+		*t = DH_V_FALSE;
+		return scan_literal(sc, "false", 5);
+	case 'n':
+		*t = DH_V_NULL;
+		return scan_literal(sc, "null", 4);
+	default:
+		*t = DH_V_NUM;
+		return scan_number(sc);
+	}
+}
+
+static void
+scan_init(struct scan *sc, const char *p, size_t n, struct dh_json_err *err)
+{
+	sc->s = sc->p = p;
+	sc->e = p + n;
+	sc->err = err;
+	sc->keys = sc->small;
+	sc->nkeys = 0;
+	sc->capkeys = sizeof(sc->small) / sizeof(sc->small[0]);
+	memset(&sc->kbuf, 0, sizeof(sc->kbuf));
+	memset(&sc->tmp, 0, sizeof(sc->tmp));
+}
+
+static void
+scan_done(struct scan *sc)
+{
+	if (sc->keys != sc->small)
+		free(sc->keys);
+	dh_buf_release(&sc->kbuf);
+	dh_buf_release(&sc->tmp);
+}
+
+int
+dh_json_scan_object(const char *p, size_t n, struct dh_record *rec,
+		    struct dh_json_err *err)
+{
+	struct scan sc;
+	int rc;
+	size_t n0 = rec->n;
+
+	scan_init(&sc, p, n, err);
+	skip_ws(&sc);
+	if (sc.p >= sc.e)
+		rc = fail(&sc, sc.p, "blank line");
+	else if (*sc.p != '{')
+		rc = fail(&sc, sc.p, "a record must be a JSON object");
+	else
+		rc = scan_object(&sc, 1, rec);
+	if (rc == 0) {
+		skip_ws(&sc);
+		if (sc.p != sc.e)
+			rc = fail(&sc, sc.p, "end of record expected");
+	}
+	scan_done(&sc);
+	if (rc != 0)
+		rec->n = n0;
+	else
+		dh_record_fix(rec);
+	return rc;
+}
+
+int
+dh_json_validate(const char *p, size_t n, struct dh_json_err *err)
+{
+	struct scan sc;
+	enum dh_vtype t;
+	int rc;
+
+	scan_init(&sc, p, n, err);
+	skip_ws(&sc);
+	rc = scan_value(&sc, 1, &t);
+	if (rc == 0) {
+		skip_ws(&sc);
+		if (sc.p != sc.e)
+			rc = fail(&sc, sc.p, "end of input expected");
+	}
+	scan_done(&sc);
+	return rc;
+}
+
+void
+dh_json_explain(const char *p, size_t n, const struct dh_json_err *err,
+		struct dh_buf *out)
+{
+	json_error_t je;
+	json_t *j;
+	char q[64];
+	size_t off = err->off < n ? err->off : n;
+
+	j = json_loadb(p, n, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
+	if (j == NULL && json_error_code(&je) != json_error_numeric_overflow) {
+		dh_buf_addf(out, "invalid JSON at column %d: %s", je.column,
+			    je.text);
+		return;
+	}
+	json_decref(j);
+	dh_buf_addf(out, "invalid JSON at column %zu: %s", off + 1, err->msg);
+	if (off < n)
+		dh_buf_addf(out, " near %s",
+			    dh_quote(p + off, n - off > 16 ? 16 : n - off, q,
+				     sizeof(q)));
+}
+
+static unsigned
+put_utf8(char *o, unsigned long cp)
+{
+	if (cp < 0x80) {
+		o[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		o[0] = (char)(0xC0 | (cp >> 6));
+		o[1] = (char)(0x80 | (cp & 0x3F));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		o[0] = (char)(0xE0 | (cp >> 12));
+		o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		o[2] = (char)(0x80 | (cp & 0x3F));
+		return 3;
+	}
+	o[0] = (char)(0xF0 | (cp >> 18));
+	o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+	o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+	o[3] = (char)(0x80 | (cp & 0x3F));
+	return 4;
+}
+
+void
+dh_json_unescape(const char *tok, size_t n, struct dh_buf *out)
+{
+	const char *p = tok + 1, *e = tok + n - 1;
+	char *o = dh_buf_reserve(out, n), *o0 = o;
+
+	while (p < e) {
+		const char *bs = memchr(p, '\\', (size_t)(e - p));
+		size_t k = bs ? (size_t)(bs - p) : (size_t)(e - p);
+
+		memcpy(o, p, k);
+		o += k;
+		p += k;
+		if (p >= e)
+			break;
+		switch (p[1]) {
+		case 'b': *o++ = '\b'; p += 2; break;
+		case 'f': *o++ = '\f'; p += 2; break;
+		case 'n': *o++ = '\n'; p += 2; break;
+		case 'r': *o++ = '\r'; p += 2; break;
+		case 't': *o++ = '\t'; p += 2; break;
+		case 'u': {
+			unsigned long v = (unsigned long)hex4(p + 2, e);
+
+			p += 6;
+			if (v >= 0xD800 && v <= 0xDBFF) {
+				unsigned long w = (unsigned long)hex4(p + 2, e);
+
+				v = 0x10000 + ((v - 0xD800) << 10) + (w - 0xDC00);
+				p += 6;
+			}
+			o += put_utf8(o, v);
+			break;
+		}
+		default: *o++ = p[1]; p += 2; break;
+		}
+	}
+	out->len += (size_t)(o - o0);
+	out->data[out->len] = '\0';
+}
+
+void
+dh_json_compact(const char *p, size_t n, struct dh_buf *out)
+{
+	const char *e = p + n;
+	char *o = dh_buf_reserve(out, n), *o0 = o;
+
+	while (p < e) {
+		char c = *p;
+
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+			p++;
+			continue;
+		}
+		*o++ = c;
+		p++;
+		if (c != '"')
+			continue;
+		while (p < e && *p != '"') {
+			if (*p == '\\')
+				*o++ = *p++;
+			*o++ = *p++;
+		}
+		if (p < e)
+			*o++ = *p++;
+	}
+	out->len += (size_t)(o - o0);
+	out->data[out->len] = '\0';
+}
+
+int
+dh_json_quote(struct dh_buf *out, const char *s, size_t n, size_t *bad)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s, *e = p + n;
+	char *o, *o0;
+
+	/* worst case: every byte becomes \u00XX */
+	o = o0 = dh_buf_reserve(out, 6 * n + 2);
+	*o++ = '"';
+	while (p < e) {
+		unsigned char c;
+
+		while (e - p >= 8) {
+			uint64_t v;
+
+			memcpy(&v, p, 8);
+			if (HASZERO(v ^ (ONES * '"')) | HASZERO(v ^ (ONES * '\\')) |
+			    ((v - ONES * 0x20) & ~v & HIGHS) | (v & HIGHS))
+				break;
+			memcpy(o, p, 8);
+			o += 8;
+			p += 8;
+		}
+		if (p >= e)
+			break;
+		c = *p;
+		if (c >= 0x80) {
+			size_t k = utf8_seq(p, (size_t)(e - p));
+
+			if (k == 0) {
+				if (bad)
+					*bad = (size_t)((const char *)p - s);
+				out->data[out->len] = '\0';
+				return -1;
+			}
+			memcpy(o, p, k);
+			o += k;
+			p += k;
+			continue;
+		}
+		p++;
+		if (c == '"' || c == '\\') {
+			*o++ = '\\';
+			*o++ = (char)c;
+		} else if (c >= 0x20) {
+			*o++ = (char)c;
+		} else if (c == '\n') {
+			*o++ = '\\';
+			*o++ = 'n';
+		} else if (c == '\t') {
+			*o++ = '\\';
+			*o++ = 't';
+		} else if (c == '\r') {
+			*o++ = '\\';
+			*o++ = 'r';
+		} else if (c == '\b') {
+			*o++ = '\\';
+			*o++ = 'b';
+		} else if (c == '\f') {
+			*o++ = '\\';
+			*o++ = 'f';
+		} else {
+			memcpy(o, "\\u00", 4);
+			o[4] = hex[c >> 4];
+			o[5] = hex[c & 15];
+			o += 6;
+		}
+	}
+	*o++ = '"';
+	out->len += (size_t)(o - o0);
+	out->data[out->len] = '\0';
+	return 0;
+}
+
+int
+dh_json_is_number(const char *s, size_t n)
+{
+	struct scan sc;
+	struct dh_json_err err;
+
+	if (n == 0)
+		return 0;
+	scan_init(&sc, s, n, &err);
+	return scan_number(&sc) == 0 && sc.p == sc.e;
+}
+
+/* End of the validated value at p. */
+static const char *
+value_end(const char *p, const char *e)
+{
+	int depth = 0;
+
+	do {
+		switch (*p) {
+		case '"':
+			for (p++; *p != '"'; p++)
+				if (*p == '\\')
+					p++;
+			p++;
+			break;
+		case '{':
+		case '[':
+			depth++;
+			p++;
+			break;
+		case '}':
+		case ']':
+			depth--;
+			p++;
+			break;
+		default:
+			if (depth == 0) {
+				while (p < e && *p != ',' && *p != '}' &&
+				       *p != ']' && *p != ' ' && *p != '\t' &&
+				       *p != '\n' && *p != '\r')
+					p++;
+				return p;
+			}
+			p++;
+		}
+	} while (depth > 0 && p < e);
+	return p;
+}
+
+void
+dh_json_iter_init(struct dh_json_iter *it, const char *p, size_t n)
+{
+	it->p = p + 1;
+	it->end = p + n - 1;
+	it->is_array = *p == '[';
+	it->index = 0;
+}
+
+static const char *
+skip_ws_sep(const char *p, const char *e)
+{
+	while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' ||
+			 *p == ',' || *p == ':'))
+		p++;
+	return p;
+}
+
+int
+dh_json_iter_next(struct dh_json_iter *it, const char **key, size_t *klen,
+		  const char **val, size_t *vlen, enum dh_vtype *type)
+{
+	const char *p = skip_ws_sep(it->p, it->end), *ve;
+
+	if (p >= it->end)
+		return 0;
+	*key = NULL;
+	*klen = 0;
+	if (!it->is_array) {
+		ve = value_end(p, it->end);
+		*key = p;
+		*klen = (size_t)(ve - p);
+		p = skip_ws_sep(ve, it->end);
+	}
+	ve = value_end(p, it->end);
+	*val = p;
+	*vlen = (size_t)(ve - p);
+	switch (*p) {
+	case '"': *type = DH_V_JSTR; break;
+	case '{': *type = DH_V_OBJ; break;
+	case '[': *type = DH_V_ARR; break;
+	case 't': *type = DH_V_TRUE; break;
+	case 'f': *type = DH_V_FALSE; break;
+	case 'n': *type = DH_V_NULL; break;
+	default: *type = DH_V_NUM; break;
+	}
+	it->p = ve;
+	it->index++;
+	return 1;
+}

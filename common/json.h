@@ -1,0 +1,76 @@
+/*
+ * json: a streaming, validating JSON scanner for records, and the JSON
+ * text helpers the writers need.  jansson is used for documents and to
+ * word the error of a line this scanner rejected (dh_json_explain).
+ *
+ * The scanner accepts exactly what jansson 2.14 accepts with
+ * JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL (UTF-8 validated everywhere,
+ * no lone surrogates, no NUL in keys, duplicate keys rejected at every
+ * level, nesting at most 2048 values deep), except that numbers too large
+ * for a double or a 64-bit integer are accepted: dh passes number text
+ * through unchanged and never converts it.
+ *
+ * Ownership: fields filled in by dh_json_scan_object() borrow from the
+ * scanned text, or from the record's arena for keys with escapes.
+ */
+#ifndef DH_JSON_H
+#define DH_JSON_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "record.h"
+
+#define DH_JSON_MAX_DEPTH 2048
+
+struct dh_json_err {
+	size_t off;      /* byte offset of the error in the scanned text */
+	const char *msg; /* static text */
+};
+
+/*
+ * Scan text (one JSON object with optional surrounding whitespace) and
+ * append its members to rec as fields.  Returns 0, or -1 with *err set.
+ */
+int dh_json_scan_object(const char *p, size_t n, struct dh_record *rec,
+			struct dh_json_err *err);
+
+/* Validate any one JSON value with optional whitespace (for tests). */
+int dh_json_validate(const char *p, size_t n, struct dh_json_err *err);
+
+/*
+ * Word why text is not a valid record, using jansson's message when it
+ * has one, into out: "invalid JSON at column 7: ...".
+ */
+void dh_json_explain(const char *p, size_t n, const struct dh_json_err *err,
+		     struct dh_buf *out);
+
+/* Decode a validated JSON string token (with quotes) onto out. */
+void dh_json_unescape(const char *tok, size_t n, struct dh_buf *out);
+/* Append validated JSON text with the whitespace outside strings removed. */
+void dh_json_compact(const char *p, size_t n, struct dh_buf *out);
+/*
+ * Append s as a JSON string token.  Returns 0, or -1 when s is not valid
+ * UTF-8 (*bad = offset of the first bad byte); nothing is appended then.
+ */
+int dh_json_quote(struct dh_buf *out, const char *s, size_t n, size_t *bad);
+
+/* 1 when s is valid UTF-8 (no overlongs, surrogates or > U+10FFFF). */
+int dh_utf8_valid(const char *s, size_t n, size_t *bad);
+
+/* 1 when s is exactly a JSON number. */
+int dh_json_is_number(const char *s, size_t n);
+
+/* Members of validated object / array text, in order. */
+struct dh_json_iter {
+	const char *p, *end;
+	int is_array;
+	size_t index;
+};
+void dh_json_iter_init(struct dh_json_iter *it, const char *p, size_t n);
+/* Next member: key token with quotes (NULL in arrays), value token and
+ * type.  Returns 1, or 0 at the end. */
+int dh_json_iter_next(struct dh_json_iter *it, const char **key, size_t *klen,
+		      const char **val, size_t *vlen, enum dh_vtype *type);
+
+#endif
