@@ -22,7 +22,7 @@ COMMON_OBJ = $(COMMON_SRC:common/%.c=$(BUILD)/obj/%.o)
 CMDS = $(patsubst cmd/%.c,%,$(wildcard cmd/dh-*.c))
 BINS = $(CMDS:%=$(BUILD)/bin/%)
 UNIT = $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
-TOOLS = $(BUILD)/tools/gen $(BUILD)/tools/jsonl-diff
+TOOLS = $(patsubst scripts/%.c,$(BUILD)/tools/%,$(wildcard scripts/*.c))
 LIB = $(BUILD)/libdh.a
 MAN1 = $(wildcard man/*.1)
 MAN5 = $(wildcard man/*.5)

@@ -16,6 +16,7 @@ enum { JDIFF_AGREE, JDIFF_DISAGREE, JDIFF_SKIP };
 /*
  * Compare scanner and jansson on one line.  Numbers jansson cannot hold
  * (numeric overflow) are accepted by dh on purpose: such lines are skipped.
+ * A raw NUL byte is never valid JSON, whatever jansson says (see below).
  * When both accept, the members must match: names, order-free, and string
  * values decoded.
  */
@@ -28,7 +29,13 @@ jdiff_line(const char *p, size_t n, const char **why)
 	struct dh_json_err err;
 	struct dh_buf s = DH_BUF_INIT;
 	int ours = dh_json_scan_object(p, n, &rec, &err) == 0;
-	int theirs = j != NULL && json_is_object(j);
+	/*
+	 * jansson 2.14 skips a raw NUL byte that follows a number or literal
+	 * (its stream uses NUL as an empty-buffer mark), so it accepts
+	 * {"a":1<NUL>}.  No valid JSON text holds a raw NUL: count those as
+	 * rejected.
+	 */
+	int theirs = j != NULL && json_is_object(j) && memchr(p, 0, n) == NULL;
 	int rc = JDIFF_AGREE;
 	size_t i;
 

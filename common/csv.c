@@ -1,0 +1,255 @@
+/*
+ * CSV through libcsv (CSV_STRICT | CSV_STRICT_FINI, spaces kept), with a
+ * fast path for lines holding no quote and no carriage return: those are
+ * split on commas directly, giving the bytes libcsv would (tests/unit/
+ * test_csv.c holds the two against each other).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "reader.h"
+#include "xalloc.h"
+
+static int
+no_space(unsigned char c)
+{
+	(void)c;
+	return 0;
+}
+
+void
+dh_csv_init(struct dh_reader *r)
+{
+	if (csv_init(&r->csv, CSV_STRICT | CSV_STRICT_FINI) != 0)
+		dh_die(DH_EXIT_IO, "out of memory (libcsv)");
+	csv_set_space_func(&r->csv, no_space);
+	r->csv_live = 1;
+	r->row_done = r->row_started = r->row_fields = 0;
+}
+
+void
+dh_csv_free(struct dh_reader *r)
+{
+	if (r->csv_live)
+		csv_free(&r->csv);
+	r->csv_live = 0;
+}
+
+static void
+cb_field(void *s, size_t len, void *data)
+{
+	struct dh_reader *r = data;
+	size_t off = dh_record_stash(r->row, s, len);
+
+	dh_record_add(r->row, NULL, 0, DH_ARENA_REF(off), len, DH_V_STR);
+	r->row_fields++;
+}
+
+static void
+cb_row(int c, void *data)
+{
+	struct dh_reader *r = data;
+
+	(void)c;
+	r->row_done = 1;
+}
+
+void
+dh_csv_split(const char *line, size_t len, struct dh_record *rec)
+{
+	const char *p = line, *e = line + len;
+
+	for (;;) {
+		const char *c = memchr(p, ',', (size_t)(e - p));
+
+		if (c == NULL) {
+			dh_record_add(rec, NULL, 0, p, (size_t)(e - p), DH_V_STR);
+			return;
+		}
+		dh_record_add(rec, NULL, 0, p, (size_t)(c - p), DH_V_STR);
+		p = c + 1;
+	}
+}
+
+static int
+is_blank(const char *p, size_t n)
+{
+	return n == 0 || (n == 1 && p[0] == '\r');
+}
+
+static int
+bad(struct dh_reader *r, struct dh_record *rec, const char *msg)
+{
+	dh_buf_reset(&r->err);
+	dh_buf_adds(&r->err, msg);
+	rec->raw = r->rowraw.data;
+	rec->rawlen = r->rowraw.len;
+	/* resynchronise at the next line */
+	dh_csv_free(r);
+	dh_csv_init(r);
+	r->rem_len = 0;
+	r->need_nl = 0;
+	return -1;
+}
+
+/* Feed bytes to libcsv; -1 on a parse error. */
+static int
+feed(struct dh_reader *r, const char *p, size_t n)
+{
+	dh_buf_add(&r->rowraw, p, n);
+	if (csv_parse(&r->csv, p, n, cb_field, cb_row, r) != n)
+		return -1;
+	return 0;
+}
+
+/* A row with the header's names, or its field count is wrong. */
+static int
+finish_row(struct dh_reader *r, struct dh_record *rec)
+{
+	size_t i;
+
+	dh_record_fix(rec);
+	if (!r->have_header) {
+		r->ncols = rec->n;
+		r->names = dh_xreallocarray(NULL, rec->n, sizeof(*r->names));
+		r->nlens = dh_xreallocarray(NULL, rec->n, sizeof(*r->nlens));
+		for (i = 0; i < rec->n; i++) {
+			size_t j;
+
+			for (j = 0; j < i; j++)
+				if (r->nlens[j] == rec->f[i].vlen &&
+				    memcmp(r->names[j], rec->f[i].val, r->nlens[j]) == 0) {
+					char q[128];
+
+					dh_buf_reset(&r->err);
+					dh_buf_addf(&r->err, "duplicate field name in header: %s",
+						    dh_quote(rec->f[i].val, rec->f[i].vlen, q, sizeof(q)));
+					return -2;
+				}
+			r->names[i] = dh_xmemdup(rec->f[i].val, rec->f[i].vlen);
+			r->nlens[i] = rec->f[i].vlen;
+		}
+		r->have_header = 1;
+		return 0;
+	}
+	if (rec->n != r->ncols) {
+		dh_buf_reset(&r->err);
+		dh_buf_addf(&r->err, "expected %zu fields (as the header), found %zu",
+			    r->ncols, rec->n);
+		return -1;
+	}
+	for (i = 0; i < rec->n; i++) {
+		rec->f[i].name = r->names[i];
+		rec->f[i].nlen = r->nlens[i];
+	}
+	return 1;
+}
+
+/* Read one row (header or data) into rec: 1, 0 at end, -1 bad. */
+static int
+read_row(struct dh_reader *r, struct dh_record *rec)
+{
+	struct dh_input *in = r->in;
+	const char *line;
+	size_t len;
+
+	dh_record_reset(rec);
+	dh_buf_reset(&r->rowraw);
+	r->row = rec;
+	r->row_done = 0;
+	r->row_fields = 0;
+	/* a bare CR may have ended the last row mid-line: go on from there */
+	r->row_started = r->rem_len > 0;
+	if (r->row_started)
+		rec->line = in->line;
+	for (;;) {
+		if (r->rem_len == 0 && r->need_nl) {
+			r->need_nl = 0;
+			if (feed(r, "\n", 1) != 0)
+				return bad(r, rec, "libcsv: parse error");
+			if (r->row_done)
+				break;
+		}
+		if (r->rem_len == 0) {
+			if (!dh_input_line(in, &line, &len)) {
+				if (!r->row_started)
+					return 0;
+				if (csv_fini(&r->csv, cb_field, cb_row, r) != 0)
+					return bad(r, rec, "unterminated quoted field");
+				dh_csv_free(r);
+				dh_csv_init(r);
+				break;
+			}
+			if (!r->row_started) {
+				rec->line = in->line;
+				if (is_blank(line, len)) {
+					if (r->flags & DH_READ_SKIP_BLANK)
+						continue;
+					dh_buf_reset(&r->rowraw);
+					dh_buf_add(&r->rowraw, line, len);
+					dh_buf_reset(&r->err);
+					dh_buf_adds(&r->err, "blank line (use --skip-blank to ignore blank lines)");
+					rec->raw = r->rowraw.data;
+					rec->rawlen = r->rowraw.len;
+					return -1;
+				}
+				if (!(r->flags & DH_READ_NO_FASTPATH) &&
+				    memchr(line, '"', len) == NULL &&
+				    memchr(line, '\r', len - (line[len - 1] == '\r')) == NULL) {
+					size_t n = len - (line[len - 1] == '\r');
+
+					dh_csv_split(line, n, rec);
+					rec->raw = line;
+					rec->rawlen = len;
+					return 1;
+				}
+				r->row_started = 1;
+			}
+			r->rem_off = (size_t)(line - in->buf);
+			r->rem_len = len;
+			r->need_nl = 1;
+		}
+		{
+			const char *p = in->buf + r->rem_off;
+			const char *cr = memchr(p, '\r', r->rem_len);
+			size_t n = cr ? (size_t)(cr - p) + 1 : r->rem_len;
+
+			r->rem_off += n;
+			r->rem_len -= n;
+			if (feed(r, p, n) != 0) {
+				int e = csv_error(&r->csv);
+
+				return bad(r, rec, e == CSV_EPARSE
+							   ? "malformed quoted field (a quote must be doubled inside quotes, and a quoted field must end at a comma or line end)"
+							   : csv_strerror(e));
+			}
+		}
+		if (r->row_done)
+			break;
+	}
+	rec->raw = r->rowraw.data;
+	rec->rawlen = r->rowraw.len;
+	if (r->rowraw.len && r->rowraw.data[r->rowraw.len - 1] == '\n')
+		rec->rawlen--;
+	return 1;
+}
+
+int
+dh_csv_read(struct dh_reader *r, struct dh_record *rec)
+{
+	int rc;
+
+	for (;;) {
+		rc = read_row(r, rec);
+		if (rc <= 0)
+			return rc;
+		if (!r->have_header) {
+			rc = finish_row(r, rec);
+			if (rc == -2)
+				dh_die_at(&(struct dh_loc){r->in->loc.name, rec->line},
+					  "%s", r->err.data);
+			continue;
+		}
+		return finish_row(r, rec);
+	}
+}

@@ -1,0 +1,158 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "opt.h"
+#include "xalloc.h"
+
+#define OPT_LIST (DH_OPT_LONG - 1)
+
+static const struct dh_opt builtin[] = {
+	{'h', "help", NULL, "show this help and exit", NULL},
+	{'V', "version", NULL, "show the version and exit", NULL},
+	{0, NULL, NULL, NULL, NULL},
+};
+
+static size_t
+count(const struct dh_opt *o)
+{
+	size_t n = 0;
+
+	while (o[n].lng != NULL)
+		n++;
+	return n;
+}
+
+void
+dh_getopt_init(struct dh_getopt *g, const struct dh_cmd *cmd, int argc,
+	       char **argv)
+{
+	size_t n = count(cmd->opts), i, k = 0, s = 0;
+
+	memset(g, 0, sizeof(*g));
+	g->cmd = cmd;
+	g->argc = argc;
+	g->argv = argv;
+	g->longopts = dh_xcalloc(n + 4, sizeof(*g->longopts));
+	g->shortopts = dh_xcalloc(2 * n + 8, 1);
+	g->shortopts[s++] = ':';
+	for (i = 0; i < n + 2; i++) {
+		const struct dh_opt *o = i < n ? &cmd->opts[i] : &builtin[i - n];
+
+		g->longopts[k].name = o->lng;
+		g->longopts[k].has_arg = o->arg ? required_argument : no_argument;
+		g->longopts[k].val = o->id;
+		k++;
+		if (o->id < DH_OPT_LONG) {
+			g->shortopts[s++] = (char)o->id;
+			if (o->arg)
+				g->shortopts[s++] = ':';
+		}
+	}
+	g->longopts[k].name = "dh-options";
+	g->longopts[k].val = OPT_LIST;
+}
+
+void
+dh_getopt_release(struct dh_getopt *g)
+{
+	free(g->longopts);
+	free(g->shortopts);
+}
+
+static void
+print_opt(FILE *f, const struct dh_opt *o)
+{
+	char left[64];
+
+	if (o->id < DH_OPT_LONG)
+		snprintf(left, sizeof(left), "-%c, --%s%s%s", o->id, o->lng,
+			 o->arg ? "=" : "", o->arg ? o->arg : "");
+	else
+		snprintf(left, sizeof(left), "    --%s%s%s", o->lng,
+			 o->arg ? "=" : "", o->arg ? o->arg : "");
+	if (strlen(left) <= 24)
+		fprintf(f, "  %-24s  %s\n", left, o->help);
+	else
+		fprintf(f, "  %s\n  %-24s  %s\n", left, "", o->help);
+}
+
+static _Noreturn void
+help(const struct dh_cmd *c)
+{
+	const struct dh_opt *o;
+
+	printf("Usage: %s %s\n%s\n\nOptions:\n", c->name, c->synopsis, c->purpose);
+	for (o = c->opts; o->lng != NULL; o++)
+		print_opt(stdout, o);
+	for (o = builtin; o->lng != NULL; o++)
+		print_opt(stdout, o);
+	if (c->details != NULL)
+		printf("\n%s", c->details);
+	printf("\nSee %s(1) for the whole manual, dh(7) for the toolkit.\n", c->name);
+	if (fflush(stdout) != 0 || ferror(stdout))
+		dh_die_errno(DH_EXIT_IO, "write error: stdout");
+	exit(DH_EXIT_OK);
+}
+
+/* Machine-readable option table for scripts/gen-completions. */
+static _Noreturn void
+list(const struct dh_cmd *c)
+{
+	const struct dh_opt *o;
+	int pass;
+
+	for (pass = 0; pass < 2; pass++)
+		for (o = pass ? builtin : c->opts; o->lng != NULL; o++)
+			printf("%c\t%s\t%s\t%s\t%s\n",
+			       o->id < DH_OPT_LONG ? o->id : '-', o->lng,
+			       o->arg ? o->arg : "-",
+			       o->complete ? o->complete : "-", o->help);
+	exit(DH_EXIT_OK);
+}
+
+int
+dh_getopt(struct dh_getopt *g)
+{
+	int c;
+
+	opterr = 0;
+	c = getopt_long(g->argc, g->argv, g->shortopts, g->longopts, NULL);
+	g->arg = optarg;
+	switch (c) {
+	case 'h':
+		help(g->cmd);
+	case 'V':
+		printf("%s (dh) %s\n", g->cmd->name, DH_VERSION);
+		exit(DH_EXIT_OK);
+	case OPT_LIST:
+		list(g->cmd);
+	case ':':
+		if (optopt != 0 && optopt < DH_OPT_LONG)
+			dh_usage_error("option requires an argument -- '%c'", optopt);
+		dh_usage_error("option '%s' requires an argument", g->argv[optind - 1]);
+	case '?':
+		if (optopt != 0)
+			dh_usage_error("invalid option -- '%c'", optopt);
+		dh_usage_error("unrecognized option '%s'", g->argv[optind - 1]);
+	default:
+		return c;
+	}
+}
+
+unsigned long long
+dh_opt_count(const struct dh_getopt *g, const char *what)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	if (g->arg[0] < '0' || g->arg[0] > '9')
+		dh_usage_error("%s: not a non-negative integer: '%s'", what, g->arg);
+	v = strtoull(g->arg, &end, 10);
+	if (errno != 0 || *end != '\0')
+		dh_usage_error("%s: not a non-negative integer: '%s'", what, g->arg);
+	return v;
+}

@@ -1,0 +1,63 @@
+/*
+ * opt: one option table per command, the single source of its --help,
+ * its getopt_long parsing and (through the hidden --dh-options listing)
+ * its shell completions.  -h/--help and -V/--version are added here.
+ *
+ *	static const struct dh_opt opts[] = {
+ *		{'f', "input-format", "FMT", "input format", DH_COMPLETE_FORMATS},
+ *		{0}};
+ *	struct dh_getopt g;
+ *	dh_getopt_init(&g, &cmd, argc, argv);
+ *	while ((c = dh_getopt(&g)) != -1) switch (c) { ... g.arg ... }
+ *
+ * Ownership: the tables are static; struct dh_getopt owns its copies.
+ */
+#ifndef DH_OPT_H
+#define DH_OPT_H
+
+#include <getopt.h>
+
+/* Completion hints for --dh-options. */
+#define DH_COMPLETE_FORMATS "csv tsv jsonl json"
+#define DH_COMPLETE_CODECS "gzip zstd xz bzip2"
+#define DH_COMPLETE_FILE "@file"
+
+/* Ids of long-only options start here. */
+#define DH_OPT_LONG 256
+
+struct dh_opt {
+	int id;            /* the short letter, or >= DH_OPT_LONG */
+	const char *lng;   /* long name without "--" */
+	const char *arg;   /* argument name, NULL when it takes none */
+	const char *help;  /* one line */
+	const char *complete; /* words, "@file", or NULL */
+};
+
+struct dh_cmd {
+	const char *name;
+	const char *synopsis; /* after the name, exactly as the man page's */
+	const char *purpose;  /* one line */
+	const struct dh_opt *opts; /* ends with {0} */
+	const char *details;  /* exit status, examples: printed after options */
+};
+
+struct dh_getopt {
+	const struct dh_cmd *cmd;
+	int argc;
+	char **argv;
+	char *arg;
+	struct option *longopts;
+	char *shortopts;
+};
+
+void dh_getopt_init(struct dh_getopt *g, const struct dh_cmd *cmd, int argc,
+		    char **argv);
+/* The next option's id, or -1 when options end (then optind is the first
+ * operand).  Handles --help, --version and bad options itself. */
+int dh_getopt(struct dh_getopt *g);
+void dh_getopt_release(struct dh_getopt *g);
+
+/* Parse a non-negative integer option value or exit 2. */
+unsigned long long dh_opt_count(const struct dh_getopt *g, const char *what);
+
+#endif

@@ -1,0 +1,76 @@
+/*
+ * reader: records from an input, in csv, tsv, jsonl or json (DESIGN §3).
+ *
+ *	struct dh_reader r;
+ *	dh_reader_open(&r, &in, DH_FMT_CSV, 0);
+ *	while ((rc = dh_read(&r, &rec)) != 0)
+ *		if (rc < 0) reject r.err for rec.raw at rec.line
+ *		else use rec
+ *
+ * Ownership: the reader borrows the input (which must outlive it) and owns
+ * the CSV/TSV header.  Fields of a record it fills borrow from the input's
+ * buffer or the record's arena and are valid until the next dh_read().
+ */
+#ifndef DH_READER_H
+#define DH_READER_H
+
+#include <csv.h>
+
+#include "buf.h"
+#include "input.h"
+#include "record.h"
+
+enum dh_format { DH_FMT_NONE, DH_FMT_CSV, DH_FMT_TSV, DH_FMT_JSONL, DH_FMT_JSON };
+
+#define DH_READ_SKIP_BLANK 1u /* --skip-blank: blank lines are not errors */
+#define DH_READ_NO_FASTPATH 2u /* CSV: every row through libcsv (tests) */
+
+struct dh_reader {
+	struct dh_input *in;
+	enum dh_format fmt;
+	unsigned flags;
+	struct dh_buf err; /* why the last record was rejected */
+	unsigned long long nrec;
+	/* csv and tsv: the header */
+	char **names;
+	size_t *nlens;
+	size_t ncols;
+	int have_header;
+	/* csv: libcsv state, and the unparsed rest of the current line */
+	struct csv_parser csv;
+	int csv_live;
+	size_t rem_off, rem_len; /* offset from in->buf, bytes left */
+	int need_nl;
+	int row_done, row_started, row_fields;
+	struct dh_record *row;
+	struct dh_buf rowraw;
+	struct dh_record hdr;
+	/* json: where we are in the array */
+	int json_state;
+};
+
+/* "csv" → DH_FMT_CSV; DH_FMT_NONE when unknown. */
+enum dh_format dh_format_parse(const char *s);
+const char *dh_format_name(enum dh_format f);
+/* From the file name (compression suffixes skipped), or DH_FMT_NONE. */
+enum dh_format dh_format_from_name(const char *path);
+/* From the first bytes of the stream: '{' jsonl, '[' json, a tab before
+ * any comma on the first line tsv, else csv. */
+enum dh_format dh_format_sniff(struct dh_input *in);
+
+void dh_reader_open(struct dh_reader *r, struct dh_input *in,
+		    enum dh_format fmt, unsigned flags);
+/* 1: a record; 0: end of input; -1: a bad record (r->err says why,
+ * rec->raw and rec->line locate it); reading may go on after -1. */
+int dh_read(struct dh_reader *r, struct dh_record *rec);
+void dh_reader_close(struct dh_reader *r);
+
+/* csv.c */
+int dh_csv_read(struct dh_reader *r, struct dh_record *rec);
+void dh_csv_init(struct dh_reader *r);
+void dh_csv_free(struct dh_reader *r);
+/* Split a CSV line holding no '"' and no '\r' (the fast path): fields
+ * borrow from line.  Exposed for the test that holds it against libcsv. */
+void dh_csv_split(const char *line, size_t len, struct dh_record *rec);
+
+#endif

@@ -1,0 +1,462 @@
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "writer.h"
+#include "xalloc.h"
+
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+#define HASZERO(x) (((x) - ONES) & ~(x) & HIGHS)
+
+void
+dh_writer_init(struct dh_writer *w, struct dh_out *out, enum dh_format fmt,
+	       unsigned flags, char sep)
+{
+	memset(w, 0, sizeof(*w));
+	w->out = out;
+	w->fmt = fmt;
+	w->flags = flags;
+	w->sep = sep;
+}
+
+static void
+add_column(struct dh_writer *w, const char *name, size_t n)
+{
+	int added;
+
+	dh_hashmap_put(&w->colmap, name, n, w->ncols, &added);
+	if (!added)
+		return;
+	w->cols = dh_xreallocarray(w->cols, w->ncols + 1, sizeof(*w->cols));
+	w->clens = dh_xreallocarray(w->clens, w->ncols + 1, sizeof(*w->clens));
+	w->cols[w->ncols] = dh_xmemdup(name, n);
+	w->clens[w->ncols] = n;
+	w->ncols++;
+}
+
+void
+dh_writer_set_columns(struct dh_writer *w, char *const *names,
+		      const size_t *lens, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		add_column(w, names[i], lens[i]);
+	w->have_cols = 1;
+}
+
+void
+dh_writer_release(struct dh_writer *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->ncols; i++)
+		free(w->cols[i]);
+	free(w->cols);
+	free(w->clens);
+	free(w->slot);
+	free(w->idx);
+	free(w->offs);
+	dh_hashmap_release(&w->colmap);
+	dh_buf_release(&w->line);
+	dh_buf_release(&w->scratch);
+}
+
+/* A CSV field needs quotes when it holds a comma, quote, CR or LF. */
+static int
+csv_needs_quotes(const char *p, size_t n)
+{
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t v;
+
+		memcpy(&v, p + i, 8);
+		if (HASZERO(v ^ (ONES * ',')) | HASZERO(v ^ (ONES * '"')) |
+		    HASZERO(v ^ (ONES * '\n')) | HASZERO(v ^ (ONES * '\r')))
+			return 1;
+	}
+	for (; i < n; i++)
+		if (p[i] == ',' || p[i] == '"' || p[i] == '\n' || p[i] == '\r')
+			return 1;
+	return 0;
+}
+
+static void
+csv_put(struct dh_buf *b, const char *p, size_t n, int lone)
+{
+	const char *e = p + n;
+	char *o;
+
+	if (!csv_needs_quotes(p, n)) {
+		/* a lone empty field would read back as a blank line */
+		if (lone && n == 0) {
+			dh_buf_add(b, "\"\"", 2);
+			return;
+		}
+		dh_buf_add(b, p, n);
+		return;
+	}
+	o = dh_buf_reserve(b, 2 * n + 2);
+	*o++ = '"';
+	while (p < e) {
+		if (*p == '"')
+			*o++ = '"';
+		*o++ = *p++;
+	}
+	*o++ = '"';
+	b->len = (size_t)(o - b->data);
+	b->data[b->len] = '\0';
+}
+
+static void
+tsv_put(struct dh_buf *b, const char *p, size_t n)
+{
+	const char *e = p + n;
+	char *o = dh_buf_reserve(b, 2 * n);
+
+	while (p < e) {
+		char c = *p++;
+
+		switch (c) {
+		case '\t': *o++ = '\\'; *o++ = 't'; break;
+		case '\n': *o++ = '\\'; *o++ = 'n'; break;
+		case '\r': *o++ = '\\'; *o++ = 'r'; break;
+		case '\\': *o++ = '\\'; *o++ = '\\'; break;
+		default: *o++ = c;
+		}
+	}
+	b->len = (size_t)(o - b->data);
+	b->data[b->len] = '\0';
+}
+
+static void
+put_text(struct dh_writer *w, const char *p, size_t n)
+{
+	if (w->fmt == DH_FMT_TSV)
+		tsv_put(&w->line, p, n);
+	else
+		csv_put(&w->line, p, n, w->ncols == 1);
+}
+
+static void
+write_header(struct dh_writer *w)
+{
+	size_t i;
+	char sep = w->fmt == DH_FMT_TSV ? '\t' : ',';
+
+	dh_buf_reset(&w->line);
+	for (i = 0; i < w->ncols; i++) {
+		if (i)
+			dh_buf_addc(&w->line, sep);
+		put_text(w, w->cols[i], w->clens[i]);
+	}
+	dh_buf_addc(&w->line, '\n');
+	dh_out_write(w->out, w->line.data, w->line.len);
+	w->header_done = 1;
+}
+
+static void
+grow_tmp(struct dh_writer *w, size_t n)
+{
+	if (n <= w->tmpcap)
+		return;
+	w->tmpcap = n * 2;
+	w->slot = dh_xreallocarray(w->slot, w->tmpcap, sizeof(*w->slot));
+	w->idx = dh_xreallocarray(w->idx, w->tmpcap, sizeof(*w->idx));
+	w->offs = dh_xreallocarray(w->offs, w->tmpcap, sizeof(*w->offs));
+}
+
+static int
+write_delimited(struct dh_writer *w, const struct dh_record *rec,
+		struct dh_buf *err)
+{
+	size_t i;
+	char sep = w->fmt == DH_FMT_TSV ? '\t' : ',';
+
+	if (!w->have_cols) {
+		for (i = 0; i < rec->n; i++)
+			add_column(w, rec->f[i].name, rec->f[i].nlen);
+		w->have_cols = 1;
+	}
+	grow_tmp(w, w->ncols + 1);
+	for (i = 0; i < rec->n && i < w->ncols; i++)
+		if (rec->f[i].nlen != w->clens[i] ||
+		    memcmp(rec->f[i].name, w->cols[i], w->clens[i]) != 0)
+			break;
+	if (i == rec->n && i == w->ncols) {
+		for (i = 0; i < rec->n; i++)
+			w->slot[i] = &rec->f[i];
+	} else {
+		memset(w->slot, 0, w->ncols * sizeof(*w->slot));
+		for (i = 0; i < rec->n; i++) {
+			size_t *j = dh_hashmap_get(&w->colmap, rec->f[i].name,
+						   rec->f[i].nlen);
+
+			if (j == NULL) {
+				char q[256];
+
+				dh_buf_reset(err);
+				dh_buf_addf(err, "field %s is not in the %s header, which was written from the first record (use --union to collect all fields first)",
+					    dh_quote(rec->f[i].name, rec->f[i].nlen, q, sizeof(q)),
+					    w->fmt == DH_FMT_TSV ? "TSV" : "CSV");
+				return -1;
+			}
+			w->slot[*j] = &rec->f[i];
+		}
+	}
+	if (!w->header_done)
+		write_header(w);
+	dh_buf_reset(&w->line);
+	for (i = 0; i < w->ncols; i++) {
+		const struct dh_field *f = w->slot[i];
+
+		if (i)
+			dh_buf_addc(&w->line, sep);
+		if (f == NULL)
+			continue;
+		if (f->type == DH_V_STR ||
+		    (f->type == DH_V_JSTR && memchr(f->val, '\\', f->vlen) == NULL)) {
+			if (f->type == DH_V_STR)
+				put_text(w, f->val, f->vlen);
+			else
+				put_text(w, f->val + 1, f->vlen - 2);
+		} else {
+			const char *p;
+			size_t n;
+
+			dh_field_text(f, &w->scratch, &p, &n);
+			put_text(w, p, n);
+		}
+	}
+	dh_buf_addc(&w->line, '\n');
+	return 0;
+}
+
+static int
+put_json_string(struct dh_buf *b, const char *p, size_t n, const char *what,
+		struct dh_buf *err)
+{
+	size_t bad;
+
+	if (dh_json_quote(b, p, n, &bad) == 0)
+		return 0;
+	dh_buf_reset(err);
+	dh_buf_addf(err, "%s: invalid UTF-8 at byte %zu (JSON output must be UTF-8)",
+		    what, bad + 1);
+	return -1;
+}
+
+static int
+put_json_value(struct dh_writer *w, const struct dh_field *f, int unflat,
+	       struct dh_buf *err)
+{
+	char q[256];
+
+	switch (f->type) {
+	case DH_V_STR:
+		if (unflat && f->vlen == 2 &&
+		    (memcmp(f->val, "{}", 2) == 0 || memcmp(f->val, "[]", 2) == 0)) {
+			dh_buf_add(&w->line, f->val, 2);
+			return 0;
+		}
+		if (dh_json_quote(&w->line, f->val, f->vlen, NULL) == 0)
+			return 0;
+		dh_quote(f->name, f->nlen, q, sizeof(q));
+		{
+			char what[300];
+
+			snprintf(what, sizeof(what), "field %s", q);
+			return put_json_string(&w->line, f->val, f->vlen, what, err);
+		}
+	case DH_V_OBJ:
+	case DH_V_ARR:
+		dh_json_compact(f->val, f->vlen, &w->line);
+		return 0;
+	default:
+		dh_buf_add(&w->line, f->val, f->vlen);
+		return 0;
+	}
+}
+
+static int
+put_key(struct dh_writer *w, const char *p, size_t n, struct dh_buf *err)
+{
+	if (put_json_string(&w->line, p, n, "field name", err) != 0)
+		return -1;
+	dh_buf_addc(&w->line, ':');
+	return 0;
+}
+
+/* Length of the first segment of name (before sep). */
+static size_t
+seglen(const char *p, size_t n, char sep)
+{
+	const char *s = memchr(p, sep, n);
+
+	return s ? (size_t)(s - p) : n;
+}
+
+/*
+ * Unflatten: write the fields idx[0..n) as one object, their names
+ * starting offs[i] bytes in.  Fields sharing a first segment become one
+ * nested object; an object keyed 0, 1, 2... becomes an array.
+ */
+static int
+put_unflat(struct dh_writer *w, const struct dh_record *rec, size_t *idx,
+	   size_t *offs, size_t n, struct dh_buf *err)
+{
+	size_t i, j, k, nseg = 0;
+	int is_array = n > 0;
+	char *used = dh_xcalloc(n ? n : 1, 1);
+	int rc = 0;
+
+	/* an array when the first segments are 0, 1, 2... in order */
+	for (i = 0; i < n && is_array; i++) {
+		const struct dh_field *f = &rec->f[idx[i]];
+		const char *s = f->name + offs[i];
+		size_t sl = seglen(s, f->nlen - offs[i], w->sep);
+		char want[32];
+		int wl;
+
+		wl = snprintf(want, sizeof(want), "%zu", nseg);
+		if (sl == (size_t)wl && memcmp(s, want, sl) == 0) {
+			nseg++;
+			continue;
+		}
+		wl = snprintf(want, sizeof(want), "%zu", nseg - 1);
+		if (nseg == 0 || sl != (size_t)wl || memcmp(s, want, sl) != 0)
+			is_array = 0;
+	}
+	dh_buf_addc(&w->line, is_array ? '[' : '{');
+	for (i = 0, k = 0; i < n && rc == 0; i++) {
+		const struct dh_field *f = &rec->f[idx[i]];
+		const char *s = f->name + offs[i];
+		size_t rest = f->nlen - offs[i], sl = seglen(s, rest, w->sep);
+		size_t m = 0;
+		size_t *sub_idx, *sub_offs;
+
+		if (used[i])
+			continue;
+		if (k++)
+			dh_buf_addc(&w->line, ',');
+		if (!is_array && put_key(w, s, sl, err) != 0) {
+			rc = -1;
+			break;
+		}
+		if (sl == rest) {
+			used[i] = 1;
+			/* a leaf: no other field may continue this name */
+			for (j = i + 1; j < n; j++) {
+				const struct dh_field *g = &rec->f[idx[j]];
+				const char *t = g->name + offs[j];
+				size_t tl = seglen(t, g->nlen - offs[j], w->sep);
+
+				if (tl == sl && memcmp(t, s, sl) == 0) {
+					char q[256];
+
+					dh_buf_reset(err);
+					dh_buf_addf(err, "cannot unflatten: field %s is a value and also holds fields",
+						    dh_quote(f->name, f->nlen, q, sizeof(q)));
+					rc = -1;
+					break;
+				}
+			}
+			if (rc == 0)
+				rc = put_json_value(w, f, 1, err);
+			continue;
+		}
+		sub_idx = dh_xreallocarray(NULL, n, sizeof(*sub_idx));
+		sub_offs = dh_xreallocarray(NULL, n, sizeof(*sub_offs));
+		for (j = i; j < n; j++) {
+			const struct dh_field *g = &rec->f[idx[j]];
+			const char *t = g->name + offs[j];
+			size_t tr = g->nlen - offs[j], tl = seglen(t, tr, w->sep);
+
+			if (used[j] || tl != sl || memcmp(t, s, sl) != 0)
+				continue;
+			if (tl == tr) {
+				char q[256];
+
+				dh_buf_reset(err);
+				dh_buf_addf(err, "cannot unflatten: field %s is a value and also holds fields",
+					    dh_quote(g->name, g->nlen, q, sizeof(q)));
+				rc = -1;
+				break;
+			}
+			used[j] = 1;
+			sub_idx[m] = idx[j];
+			sub_offs[m] = offs[j] + sl + 1;
+			m++;
+		}
+		if (rc == 0)
+			rc = put_unflat(w, rec, sub_idx, sub_offs, m, err);
+		free(sub_idx);
+		free(sub_offs);
+	}
+	free(used);
+	dh_buf_addc(&w->line, is_array ? ']' : '}');
+	return rc;
+}
+
+static int
+write_json(struct dh_writer *w, const struct dh_record *rec, struct dh_buf *err)
+{
+	size_t i;
+
+	dh_buf_reset(&w->line);
+	if (w->fmt == DH_FMT_JSON)
+		dh_buf_add(&w->line, w->nrec ? ",\n" : "[\n", 2);
+	if (w->flags & DH_WRITE_UNFLATTEN) {
+		grow_tmp(w, rec->n + 1);
+		for (i = 0; i < rec->n; i++) {
+			w->idx[i] = i;
+			w->offs[i] = 0;
+		}
+		if (put_unflat(w, rec, w->idx, w->offs, rec->n, err) != 0)
+			return -1;
+	} else {
+		dh_buf_addc(&w->line, '{');
+		for (i = 0; i < rec->n; i++) {
+			const struct dh_field *f = &rec->f[i];
+
+			if (i)
+				dh_buf_addc(&w->line, ',');
+			if (put_key(w, f->name, f->nlen, err) != 0 ||
+			    put_json_value(w, f, 0, err) != 0)
+				return -1;
+		}
+		dh_buf_addc(&w->line, '}');
+	}
+	if (w->fmt == DH_FMT_JSONL)
+		dh_buf_addc(&w->line, '\n');
+	return 0;
+}
+
+int
+dh_write(struct dh_writer *w, const struct dh_record *rec, struct dh_buf *err)
+{
+	int rc;
+
+	if (w->fmt == DH_FMT_CSV || w->fmt == DH_FMT_TSV)
+		rc = write_delimited(w, rec, err);
+	else
+		rc = write_json(w, rec, err);
+	if (rc != 0)
+		return rc;
+	dh_out_write(w->out, w->line.data, w->line.len);
+	w->nrec++;
+	return 0;
+}
+
+void
+dh_writer_finish(struct dh_writer *w)
+{
+	if ((w->fmt == DH_FMT_CSV || w->fmt == DH_FMT_TSV) && !w->header_done &&
+	    w->have_cols && w->ncols > 0)
+		write_header(w);
+	if (w->fmt == DH_FMT_JSON)
+		dh_out_write(w->out, w->nrec ? "\n]\n" : "[\n]\n", w->nrec ? 3 : 4);
+}
