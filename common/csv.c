@@ -165,7 +165,11 @@ read_row(struct dh_reader *r, struct dh_record *rec)
 	for (;;) {
 		if (r->rem_len == 0 && r->need_nl) {
 			r->need_nl = 0;
-			if (feed(r, "\n", 1) != 0)
+			/* the last line's newline: the row's own when it is
+			 * still open, else it ends the previous row */
+			if (r->row_started)
+				dh_buf_addc(&r->rowraw, '\n');
+			if (csv_parse(&r->csv, "\n", 1, cb_field, cb_row, r) != 1)
 				return bad(r, rec, "libcsv: parse error");
 			if (r->row_done)
 				break;

@@ -1,0 +1,185 @@
+/*
+ * The CSV fast path (lines with no quote and no CR, split on commas) must
+ * give byte-identical fields to libcsv with CSV_STRICT | CSV_STRICT_FINI
+ * and spaces kept.  Random lines are held against libcsv directly, and
+ * whole random files are read with and without the fast path.
+ */
+#include <csv.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "input.h"
+#include "reader.h"
+#include "unit.h"
+
+static uint64_t rng = 0x9e3779b97f4a7c15u;
+
+static uint64_t
+next(void)
+{
+	uint64_t z = (rng += 0x9e3779b97f4a7c15u);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+	return z ^ (z >> 31);
+}
+
+struct got {
+	struct dh_buf fields[64];
+	size_t n;
+	int rows;
+};
+
+static void
+cb1(void *s, size_t len, void *data)
+{
+	struct got *g = data;
+
+	if (g->n < 64) {
+		dh_buf_reset(&g->fields[g->n]);
+		dh_buf_add(&g->fields[g->n], s, len);
+	}
+	g->n++;
+}
+
+static void
+cb2(int c, void *data)
+{
+	struct got *g = data;
+
+	(void)c;
+	g->rows++;
+}
+
+static int
+no_space(unsigned char c)
+{
+	(void)c;
+	return 0;
+}
+
+static void
+test_split_vs_libcsv(void)
+{
+	static const char alphabet[] = {'a', 'b', ',', ' ', '\t', '\0', '\\', (char)0xc3, (char)0xa9, 'x', '\''};
+	int iter, bad = 0;
+	struct got g;
+
+	memset(&g, 0, sizeof(g));
+	for (iter = 0; iter < 20000; iter++) {
+		char line[64];
+		size_t len = 1 + next() % 40, i;
+		struct dh_record rec = DH_RECORD_INIT;
+		struct csv_parser p;
+
+		for (i = 0; i < len; i++)
+			line[i] = alphabet[next() % sizeof(alphabet)];
+		line[len] = '\n';
+		g.n = 0;
+		g.rows = 0;
+		csv_init(&p, CSV_STRICT | CSV_STRICT_FINI);
+		csv_set_space_func(&p, no_space);
+		if (csv_parse(&p, line, len + 1, cb1, cb2, &g) != len + 1 ||
+		    csv_fini(&p, cb1, cb2, &g) != 0)
+			bad++;
+		csv_free(&p);
+		dh_csv_split(line, len, &rec);
+		if (g.rows != 1 || g.n != rec.n) {
+			bad++;
+		} else {
+			for (i = 0; i < rec.n; i++)
+				if (rec.f[i].vlen != g.fields[i].len ||
+				    memcmp(rec.f[i].val, g.fields[i].data, rec.f[i].vlen) != 0)
+					bad++;
+		}
+		dh_record_release(&rec);
+	}
+	CHECK(bad == 0);
+	for (iter = 0; iter < 64; iter++)
+		dh_buf_release(&g.fields[iter]);
+}
+
+/* Read path with flags; serialise every record (or error) into out. */
+static void
+read_all(const char *path, unsigned flags, struct dh_buf *out)
+{
+	struct dh_input in;
+	struct dh_reader r;
+	struct dh_record rec = DH_RECORD_INIT;
+	int rc;
+	size_t i;
+
+	dh_input_open(&in, path);
+	dh_reader_open(&r, &in, DH_FMT_CSV, flags);
+	while ((rc = dh_read(&r, &rec)) != 0) {
+		dh_buf_addf(out, "%d@%llu:", rc, rec.line);
+		if (rc < 0) {
+			dh_buf_add(out, rec.raw, rec.rawlen);
+			dh_buf_addc(out, '\n');
+			continue;
+		}
+		for (i = 0; i < rec.n; i++) {
+			dh_buf_addf(out, "[%zu:", rec.f[i].vlen);
+			dh_buf_add(out, rec.f[i].name, rec.f[i].nlen);
+			dh_buf_addc(out, '=');
+			dh_buf_add(out, rec.f[i].val, rec.f[i].vlen);
+			dh_buf_addc(out, ']');
+		}
+		dh_buf_addc(out, '\n');
+	}
+	dh_reader_close(&r);
+	dh_input_close(&in);
+	dh_record_release(&rec);
+}
+
+static void
+test_files(void)
+{
+	static const char *const cells[] = {"a", "", " b ", "\"q\"", "\"x,y\"", "\"l1\nl2\"", "\"cr\r\nlf\"", "1.5", "\xc3\xa9", "\"\"\"\"", "t\tab", "x\"y", "\"u\"v", "a,b"};
+	char path[] = "/tmp/dh-test-csv.XXXXXX";
+	int fd = mkstemp(path), round, diff = 0;
+
+	CHECK(fd >= 0);
+	for (round = 0; round < 200; round++) {
+		struct dh_buf file = DH_BUF_INIT, a = DH_BUF_INIT, b = DH_BUF_INIT;
+		int rows = 1 + (int)(next() % 30), cols = 1 + (int)(next() % 5);
+		int r, c;
+
+		for (c = 0; c < cols; c++)
+			dh_buf_addf(&file, "%sh%d", c ? "," : "", c);
+		dh_buf_addc(&file, '\n');
+		for (r = 0; r < rows; r++) {
+			for (c = 0; c < cols; c++) {
+				if (c)
+					dh_buf_addc(&file, ',');
+				dh_buf_adds(&file, cells[next() % (sizeof(cells) / sizeof(cells[0]))]);
+			}
+			dh_buf_adds(&file, next() % 4 == 0 ? "\r\n" : "\n");
+		}
+		if (ftruncate(fd, 0) != 0 || pwrite(fd, file.data, file.len, 0) != (ssize_t)file.len)
+			diff++;
+		read_all(path, 0, &a);
+		read_all(path, DH_READ_NO_FASTPATH, &b);
+		if (a.len != b.len || memcmp(a.data, b.data, a.len) != 0) {
+			diff++;
+			fprintf(stderr, "fast path differs on:\n%s\n--- fast\n%s--- libcsv\n%s", file.data, a.data, b.data);
+		}
+		dh_buf_release(&file);
+		dh_buf_release(&a);
+		dh_buf_release(&b);
+	}
+	close(fd);
+	unlink(path);
+	CHECK(diff == 0);
+}
+
+int
+main(void)
+{
+	test_split_vs_libcsv();
+	test_files();
+	return unit_done("test_csv");
+}
