@@ -21,24 +21,6 @@ dh_buf_grow(struct dh_buf *b, size_t extra)
 }
 
 void
-dh_buf_add(struct dh_buf *b, const void *p, size_t n)
-{
-	dh_buf_reserve(b, n);
-	if (n)
-		memcpy(b->data + b->len, p, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-}
-
-void
-dh_buf_addc(struct dh_buf *b, char c)
-{
-	dh_buf_reserve(b, 1);
-	b->data[b->len++] = c;
-	b->data[b->len] = '\0';
-}
-
-void
 dh_buf_adds(struct dh_buf *b, const char *s)
 {
 	dh_buf_add(b, s, strlen(s));

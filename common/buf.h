@@ -25,8 +25,6 @@ struct dh_buf {
 
 /* Make room for at least extra more bytes (plus the NUL). */
 void dh_buf_grow(struct dh_buf *b, size_t extra);
-void dh_buf_add(struct dh_buf *b, const void *p, size_t n);
-void dh_buf_addc(struct dh_buf *b, char c);
 void dh_buf_adds(struct dh_buf *b, const char *s);
 void dh_buf_addf(struct dh_buf *b, const char *fmt, ...) DH_PRINTF(2, 3);
 void dh_buf_reset(struct dh_buf *b); /* len = 0, keeps the memory */
@@ -39,6 +37,24 @@ dh_buf_reserve(struct dh_buf *b, size_t n)
 	if (b->cap - b->len < n + 1)
 		dh_buf_grow(b, n);
 	return b->data + b->len;
+}
+
+static inline void
+dh_buf_add(struct dh_buf *b, const void *p, size_t n)
+{
+	dh_buf_reserve(b, n);
+	if (n)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
+static inline void
+dh_buf_addc(struct dh_buf *b, char c)
+{
+	dh_buf_reserve(b, 1);
+	b->data[b->len++] = c;
+	b->data[b->len] = '\0';
 }
 
 #endif

@@ -71,6 +71,86 @@ dh_csv_split(const char *line, size_t len, struct dh_record *rec)
 	}
 }
 
+/*
+ * The fast path for a line with quotes: every quoted field must close on
+ * this line and be followed by a comma or the line's end, and no quote
+ * may appear inside an unquoted field.  Returns 0 (rec untouched) when
+ * the line is not that simple, so libcsv takes it, errors included.
+ */
+int
+dh_csv_split_quoted(const char *line, size_t len, struct dh_record *rec)
+{
+	const char *p = line, *e = line + len;
+	size_t n0 = rec->n, a0 = rec->arena.len;
+
+	for (;;) {
+		if (p < e && *p == '"') {
+			const char *q = p + 1, *start = q;
+			int doubled = 0;
+
+			for (;;) {
+				q = memchr(q, '"', (size_t)(e - q));
+				if (q == NULL)
+					goto slow;
+				if (q + 1 < e && q[1] == '"') {
+					doubled = 1;
+					q += 2;
+					continue;
+				}
+				break;
+			}
+			if (q + 1 < e && q[1] != ',')
+				goto slow;
+			if (!doubled) {
+				dh_record_add(rec, NULL, 0, start, (size_t)(q - start), DH_V_STR);
+			} else {
+				size_t off = rec->arena.len;
+				char *o = dh_buf_reserve(&rec->arena, (size_t)(q - start)), *o0 = o;
+				const char *s;
+
+				for (s = start; s < q; s++) {
+					*o++ = *s;
+					if (*s == '"')
+						s++;
+				}
+				rec->arena.len += (size_t)(o - o0);
+				dh_record_add(rec, NULL, 0, DH_ARENA_REF(off), (size_t)(o - o0), DH_V_STR);
+			}
+			p = q + 1;
+			if (p == e)
+				break;
+			p++; /* the comma */
+			if (p == e) {
+				dh_record_add(rec, NULL, 0, p, 0, DH_V_STR);
+				break;
+			}
+			continue;
+		}
+		{
+			const char *c = memchr(p, ',', (size_t)(e - p));
+			const char *fe = c ? c : e;
+
+			if (memchr(p, '"', (size_t)(fe - p)) != NULL)
+				goto slow;
+			dh_record_add(rec, NULL, 0, p, (size_t)(fe - p), DH_V_STR);
+			if (c == NULL)
+				break;
+			p = c + 1;
+			if (p == e) {
+				dh_record_add(rec, NULL, 0, p, 0, DH_V_STR);
+				break;
+			}
+		}
+	}
+	if (rec->arena.len > a0)
+		dh_record_fix(rec);
+	return 1;
+slow:
+	rec->n = n0;
+	rec->arena.len = a0;
+	return 0;
+}
+
 static int
 is_blank(const char *p, size_t n)
 {
@@ -198,14 +278,20 @@ read_row(struct dh_reader *r, struct dh_record *rec)
 					return -1;
 				}
 				if (!(r->flags & DH_READ_NO_FASTPATH) &&
-				    memchr(line, '"', len) == NULL &&
 				    memchr(line, '\r', len - (line[len - 1] == '\r')) == NULL) {
 					size_t n = len - (line[len - 1] == '\r');
 
-					dh_csv_split(line, n, rec);
-					rec->raw = line;
-					rec->rawlen = len;
-					return 1;
+					if (memchr(line, '"', n) == NULL) {
+						dh_csv_split(line, n, rec);
+						rec->raw = line;
+						rec->rawlen = len;
+						return 1;
+					}
+					if (dh_csv_split_quoted(line, n, rec)) {
+						rec->raw = line;
+						rec->rawlen = len;
+						return 1;
+					}
 				}
 				r->row_started = 1;
 			}

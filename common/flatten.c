@@ -4,6 +4,21 @@
 #include "flatten.h"
 #include "json.h"
 
+/* Decimal digits of v into out (no NUL); returns their count. */
+static size_t
+utoa(char *out, size_t v)
+{
+	char tmp[32];
+	size_t n = 0, i;
+
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	for (i = 0; i < n; i++)
+		out[i] = tmp[n - 1 - i];
+	return n;
+}
+
 static int
 empty_container(const struct dh_field *f)
 {
@@ -71,9 +86,9 @@ flatten_value(struct dh_record *out, size_t noff, size_t nlen,
 
 		if (k == NULL) {
 			char idx[32];
-			int n = snprintf(idx, sizeof(idx), "%zu", it.index - 1);
+			size_t n = utoa(idx, it.index - 1);
 
-			off = add_name(out, noff, nlen, idx, (size_t)n, 0, sep);
+			off = add_name(out, noff, nlen, idx, n, 0, sep);
 		} else {
 			off = add_name(out, noff, nlen, k, kl, 1, sep);
 		}
@@ -120,9 +135,9 @@ static int
 index_equals(size_t index, const char *s, size_t n)
 {
 	char idx[32];
-	int k = snprintf(idx, sizeof(idx), "%zu", index);
+	size_t k = utoa(idx, index);
 
-	return (size_t)k == n && memcmp(idx, s, n) == 0;
+	return k == n && memcmp(idx, s, n) == 0;
 }
 
 int
