@@ -62,7 +62,7 @@ $(BUILD)/tools/%: scripts/%.c $(LIB) common/*.h $(BUILD)/flags
 	$(CC) $(DH_CFLAGS) -o $@ $< $(LIB) $(DH_LDFLAGS) $(LIBS)
 
 check: all $(UNIT)
-	@sh tests/run $(UNIT)
+	@BUILD=$(BUILD) sh tests/run $(UNIT)
 
 # Completions are derived from each command's option table.
 completions: $(BINS)

@@ -243,6 +243,25 @@ convert_file(struct conv *c, const char *path, unsigned rflags, int first)
 	dh_record_release(&rec);
 }
 
+static void
+release(struct conv *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nfields; i++)
+		free(c->fields[i]);
+	for (i = 0; i < c->nunames; i++)
+		free(c->unames[i]);
+	free(c->fields);
+	free(c->flens);
+	free(c->unames);
+	free(c->ulens);
+	dh_hashmap_release(&c->ucols);
+	dh_record_release(&c->flat);
+	dh_record_release(&c->sel);
+	dh_buf_release(&c->err);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -358,5 +377,6 @@ main(int argc, char **argv)
 		dh_spool_close(&c.spool);
 	dh_writer_release(&c.w);
 	dh_getopt_release(&g);
+	release(&c);
 	return DH_EXIT_OK;
 }

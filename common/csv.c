@@ -189,29 +189,8 @@ finish_row(struct dh_reader *r, struct dh_record *rec)
 	size_t i;
 
 	dh_record_fix(rec);
-	if (!r->have_header) {
-		r->ncols = rec->n;
-		r->names = dh_xreallocarray(NULL, rec->n, sizeof(*r->names));
-		r->nlens = dh_xreallocarray(NULL, rec->n, sizeof(*r->nlens));
-		for (i = 0; i < rec->n; i++) {
-			size_t j;
-
-			for (j = 0; j < i; j++)
-				if (r->nlens[j] == rec->f[i].vlen &&
-				    memcmp(r->names[j], rec->f[i].val, r->nlens[j]) == 0) {
-					char q[128];
-
-					dh_buf_reset(&r->err);
-					dh_buf_addf(&r->err, "duplicate field name in header: %s",
-						    dh_quote(rec->f[i].val, rec->f[i].vlen, q, sizeof(q)));
-					return -2;
-				}
-			r->names[i] = dh_xmemdup(rec->f[i].val, rec->f[i].vlen);
-			r->nlens[i] = rec->f[i].vlen;
-		}
-		r->have_header = 1;
-		return 0;
-	}
+	if (!r->have_header)
+		return dh_reader_set_header(r, rec) != 0 ? -2 : 0;
 	if (rec->n != r->ncols) {
 		dh_buf_reset(&r->err);
 		dh_buf_addf(&r->err, "expected %zu fields (as the header), found %zu",

@@ -155,12 +155,19 @@ scan_string(struct scan *sc, int *esc, int *nul)
 		unsigned char c;
 
 		while (e - p >= 8) {
-			uint64_t v;
+			uint64_t v, m;
 
 			memcpy(&v, p, 8);
-			if (HASZERO(v ^ (ONES * '"')) | HASZERO(v ^ (ONES * '\\')) |
-			    ((v - ONES * 0x20) & ~v & HIGHS) | (v & HIGHS))
+			m = HASZERO(v ^ (ONES * '"')) | HASZERO(v ^ (ONES * '\\')) |
+			    ((v - ONES * 0x20) & ~v & HIGHS) | (v & HIGHS);
+			if (m) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+				/* the lowest flagged byte is the first special
+				 * one (flags above it may be false positives) */
+				p += __builtin_ctzll(m) / 8;
+#endif
 				break;
+			}
 			p += 8;
 		}
 		if (p >= e)

@@ -109,6 +109,33 @@ dh_reader_close(struct dh_reader *r)
 	dh_record_release(&r->hdr);
 }
 
+int
+dh_reader_set_header(struct dh_reader *r, const struct dh_record *rec)
+{
+	size_t i, j;
+
+	for (i = 0; i < rec->n; i++)
+		for (j = 0; j < i; j++)
+			if (rec->f[j].vlen == rec->f[i].vlen &&
+			    memcmp(rec->f[j].val, rec->f[i].val, rec->f[i].vlen) == 0) {
+				char q[128];
+
+				dh_buf_reset(&r->err);
+				dh_buf_addf(&r->err, "duplicate field name in header: %s",
+					    dh_quote(rec->f[i].val, rec->f[i].vlen, q, sizeof(q)));
+				return -1;
+			}
+	r->ncols = rec->n;
+	r->names = dh_xreallocarray(NULL, rec->n, sizeof(*r->names));
+	r->nlens = dh_xreallocarray(NULL, rec->n, sizeof(*r->nlens));
+	for (i = 0; i < rec->n; i++) {
+		r->names[i] = dh_xmemdup(rec->f[i].val, rec->f[i].vlen);
+		r->nlens[i] = rec->f[i].vlen;
+	}
+	r->have_header = 1;
+	return 0;
+}
+
 static int
 reject(struct dh_reader *r, struct dh_record *rec, const char *line,
        size_t len, const char *msg)
@@ -224,25 +251,9 @@ read_tsv(struct dh_reader *r, struct dh_record *rec)
 		}
 		tsv_split(rec, line, len);
 		if (!r->have_header) {
-			r->ncols = rec->n;
-			r->names = dh_xreallocarray(NULL, rec->n, sizeof(*r->names));
-			r->nlens = dh_xreallocarray(NULL, rec->n, sizeof(*r->nlens));
-			for (i = 0; i < rec->n; i++) {
-				size_t j;
-
-				for (j = 0; j < i; j++)
-					if (r->nlens[j] == rec->f[i].vlen &&
-					    memcmp(r->names[j], rec->f[i].val, r->nlens[j]) == 0) {
-						char q[128];
-
-						dh_die_at(&(struct dh_loc){r->in->loc.name, rec->line},
-							  "duplicate field name in header: %s",
-							  dh_quote(rec->f[i].val, rec->f[i].vlen, q, sizeof(q)));
-					}
-				r->names[i] = dh_xmemdup(rec->f[i].val, rec->f[i].vlen);
-				r->nlens[i] = rec->f[i].vlen;
-			}
-			r->have_header = 1;
+			if (dh_reader_set_header(r, rec) != 0)
+				dh_die_at(&(struct dh_loc){r->in->loc.name, rec->line},
+					  "%s", r->err.data);
 			continue;
 		}
 		if (rec->n != r->ncols) {
