@@ -141,11 +141,48 @@ test_depth(void)
 	}
 }
 
+/* Replay the fuzz corpus kept in tests/fuzz/corpus-jsonl (make fuzz). */
+static void
+test_corpus(void)
+{
+	DIR *d = opendir("tests/fuzz/corpus-jsonl");
+	struct dirent *de;
+	int files = 0;
+
+	CHECK(d != NULL);
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		char path[4096];
+		char *data;
+		size_t n;
+		const char *why;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "tests/fuzz/corpus-jsonl/%s", de->d_name);
+		data = slurp(path, &n);
+		if (data == NULL)
+			continue;
+		files++;
+		if (jdiff_line(data, n, &why) == JDIFF_DISAGREE) {
+			unit_fail++;
+			fprintf(stderr, "corpus %s: %s\n", de->d_name, why);
+		} else {
+			unit_pass++;
+		}
+		free(data);
+	}
+	closedir(d);
+	CHECK(files > 0);
+}
+
 int
 main(void)
 {
 	test_values();
 	test_depth();
 	test_suite();
+	test_corpus();
 	return unit_done("test_json");
 }
