@@ -70,7 +70,8 @@ static const struct dh_cmd cmd = {
 };
 
 struct conv {
-	enum dh_format from, to;
+	enum dh_format from, to; /* -f and -t, or DH_FMT_NONE */
+	enum dh_format cur;      /* the format of the file being read */
 	int flatten, unflatten, infer, union_cols;
 	char sep;
 	char **fields;
@@ -169,8 +170,18 @@ convert(struct conv *c, struct dh_record *rec, const char *name)
 	struct dh_record *cur = rec;
 	size_t i;
 
-	if (c->flatten || (delimited(c->to) && dh_record_nested(rec))) {
-		dh_flatten(rec, &c->flat, c->sep);
+	/*
+	 * --fields selects from the record as read (dotted paths reach into
+	 * nested values), so a selected object stays whole: CSV and TSV get
+	 * its JSON text.  Without --fields, nested values flatten for CSV.
+	 */
+	if (c->flatten || (c->nfields == 0 && delimited(c->to) && dh_record_nested(rec))) {
+		if (dh_flatten(rec, &c->flat, c->sep) != 0) {
+			c->st.rejected++;
+			dh_reject(&c->rj, name, rec->line, rec->raw, rec->rawlen,
+				  c->flat.arena.data);
+			return;
+		}
 		cur = &c->flat;
 	}
 	if (c->nfields > 0) {
@@ -186,7 +197,7 @@ convert(struct conv *c, struct dh_record *rec, const char *name)
 		}
 		cur = &c->sel;
 	}
-	if (c->infer && delimited(c->from))
+	if (c->infer && delimited(c->cur))
 		infer(cur);
 	if (c->union_cols) {
 		remember_columns(c, cur);
@@ -224,8 +235,7 @@ convert_file(struct conv *c, const char *path, unsigned rflags, int first)
 		if (c->nfields > 0 && delimited(c->to))
 			dh_writer_set_columns(&c->w, c->fields, c->flens, c->nfields);
 	}
-	if (c->from == DH_FMT_NONE && first)
-		c->from = fmt;
+	c->cur = fmt;
 	dh_reader_open(&r, &in, fmt, rflags);
 	while ((rc = dh_read(&r, &rec)) != 0) {
 		c->st.records_in++;
@@ -237,6 +247,9 @@ convert_file(struct conv *c, const char *path, unsigned rflags, int first)
 		}
 		convert(c, &rec, in.loc.name);
 	}
+	/* a CSV or TSV of only a header still has its columns */
+	if (r.have_header && !c->w.have_cols && delimited(c->to) && !c->union_cols)
+		dh_writer_set_columns(&c->w, r.names, r.nlens, r.ncols);
 	c->st.bytes_in += in.bytes_raw;
 	dh_reader_close(&r);
 	dh_input_close(&in);
@@ -364,15 +377,16 @@ main(int argc, char **argv)
 		dh_record_release(&rec);
 	}
 	dh_writer_finish(&c.w);
-	c.st.bytes_out = c.out.bytes;
 	dh_out_close(&c.out);
+	c.st.bytes_out = c.out.written;
 	dh_rejects_close(&c.rj);
 	if (stats)
 		dh_stats_print(&c.st, "json");
 	if (metrics)
 		dh_stats_print(&c.st, metrics);
 	if (c.rj.count > 0)
-		dh_warn("%llu bad records written to %s", c.rj.count, rejects);
+		dh_warn("%llu bad record%s written to %s", c.rj.count,
+			c.rj.count == 1 ? "" : "s", rejects);
 	if (c.union_cols)
 		dh_spool_close(&c.spool);
 	dh_writer_release(&c.w);

@@ -263,12 +263,12 @@ read_row(struct dh_reader *r, struct dh_record *rec)
 					if (memchr(line, '"', n) == NULL) {
 						dh_csv_split(line, n, rec);
 						rec->raw = line;
-						rec->rawlen = len;
+						rec->rawlen = n;
 						return 1;
 					}
 					if (dh_csv_split_quoted(line, n, rec)) {
 						rec->raw = line;
-						rec->rawlen = len;
+						rec->rawlen = n;
 						return 1;
 					}
 				}
@@ -298,7 +298,10 @@ read_row(struct dh_reader *r, struct dh_record *rec)
 	}
 	rec->raw = r->rowraw.data;
 	rec->rawlen = r->rowraw.len;
-	if (r->rowraw.len && r->rowraw.data[r->rowraw.len - 1] == '\n')
+	/* the record without its line end, LF or CRLF */
+	if (rec->rawlen && rec->raw[rec->rawlen - 1] == '\n')
+		rec->rawlen--;
+	if (rec->rawlen && rec->raw[rec->rawlen - 1] == '\r')
 		rec->rawlen--;
 	return 1;
 }

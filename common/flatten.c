@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "flatten.h"
+#include "err.h"
 #include "json.h"
 
 /* Decimal digits of v into out (no NUL); returns their count. */
@@ -96,10 +97,22 @@ flatten_value(struct dh_record *out, size_t noff, size_t nlen,
 	}
 }
 
-void
-dh_flatten(const struct dh_record *rec, struct dh_record *out, char sep)
+/* Only a name holding the separator can collide with a flattened path. */
+static int
+has_sep(const struct dh_record *rec, char sep)
 {
 	size_t i;
+
+	for (i = 0; i < rec->n; i++)
+		if (memchr(rec->f[i].name, sep, rec->f[i].nlen) != NULL)
+			return 1;
+	return 0;
+}
+
+int
+dh_flatten(const struct dh_record *rec, struct dh_record *out, char sep)
+{
+	size_t i, j;
 
 	dh_record_reset(out);
 	out->raw = rec->raw;
@@ -112,6 +125,21 @@ dh_flatten(const struct dh_record *rec, struct dh_record *out, char sep)
 		flatten_value(out, off, f->nlen, f->val, f->vlen, f->type, sep);
 	}
 	dh_record_fix(out);
+	if (!has_sep(out, sep) || out->n < 2)
+		return 0;
+	for (i = 1; i < out->n; i++)
+		for (j = 0; j < i; j++)
+			if (out->f[i].nlen == out->f[j].nlen &&
+			    memcmp(out->f[i].name, out->f[j].name, out->f[i].nlen) == 0) {
+				char q[256];
+
+				dh_quote(out->f[i].name, out->f[i].nlen, q, sizeof(q));
+				dh_buf_reset(&out->arena);
+				dh_buf_addf(&out->arena, "flattening gives two fields named %s (a key holds the separator; choose another with --sep)", q);
+				out->n = 0;
+				return -1;
+			}
+	return 0;
 }
 
 /* Does key token (with quotes) decode to s? */

@@ -13,8 +13,12 @@
 
 /* 1 when some field of rec is a non-empty object or array. */
 int dh_record_nested(const struct dh_record *rec);
-/* out = rec flattened with separator sep (out is reset first). */
-void dh_flatten(const struct dh_record *rec, struct dh_record *out, char sep);
+/*
+ * out = rec flattened with separator sep (out is reset first).  Returns
+ * 0, or -1 when two fields flatten to one name ({"a.b":1,"a":{"b":2}}):
+ * then out's arena holds the message.
+ */
+int dh_flatten(const struct dh_record *rec, struct dh_record *out, char sep);
 /*
  * Find the value at path: a field of that exact name, else the path's
  * segments walked into nested objects (and arrays by index).  Returns 1

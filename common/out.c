@@ -60,6 +60,7 @@ write_all(struct dh_out *o, int fd, const char *p, size_t n)
 		}
 		p += w;
 		n -= (size_t)w;
+		o->written += (unsigned long long)w;
 	}
 }
 
@@ -112,12 +113,14 @@ dh_out_open_fd(struct dh_out *o, int fd, const char *name, const char *codec)
 }
 
 void
-dh_out_open_path(struct dh_out *o, const char *path, const char *codec)
+dh_out_open_path(struct dh_out *o, const char *path, const char *codec,
+		 int append)
 {
 	int fd;
 
 	do
-		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+		fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC |
+					(append ? O_APPEND : O_TRUNC), 0666);
 	while (fd < 0 && errno == EINTR);
 	if (fd < 0)
 		dh_die_errno(DH_EXIT_IO, "%s", path);

@@ -21,15 +21,18 @@ struct dh_out {
 	char *buf;
 	size_t len, cap;
 	struct archive *ar;
-	unsigned long long bytes; /* bytes handed to the stream (uncompressed) */
+	unsigned long long bytes;   /* bytes handed to the stream (uncompressed) */
+	unsigned long long written; /* bytes written to the descriptor */
 };
 
 /* Compression names accepted by -z; 0 when codec is one of them. */
 int dh_out_codec_ok(const char *codec);
 void dh_out_open_fd(struct dh_out *o, int fd, const char *name,
 		    const char *codec);
-/* Create path (mode 0666 & ~umask), truncating it. */
-void dh_out_open_path(struct dh_out *o, const char *path, const char *codec);
+/* Create path (mode 0666 & ~umask), truncating it, or appending to it
+ * when append is set. */
+void dh_out_open_path(struct dh_out *o, const char *path, const char *codec,
+		      int append);
 void dh_out_flush(struct dh_out *o);
 /* Flush, finish the compressed stream and close what was opened. */
 void dh_out_close(struct dh_out *o);

@@ -59,6 +59,13 @@ dh_format_from_name(const char *path)
 	return DH_FMT_NONE;
 }
 
+static int
+starts_with_bom(struct dh_input *in)
+{
+	return in->line == 0 && in->pos == 0 && dh_input_peek(in, 3) >= 3 &&
+	       memcmp(in->buf, "\xef\xbb\xbf", 3) == 0;
+}
+
 enum dh_format
 dh_format_sniff(struct dh_input *in)
 {
@@ -68,6 +75,12 @@ dh_format_sniff(struct dh_input *in)
 	if (have == 0)
 		return DH_FMT_JSONL; /* empty: any reader gives zero records */
 	p = in->buf + in->pos;
+	if ((unsigned char)p[0] == 0xef && starts_with_bom(in)) {
+		p += 3;
+		have -= 3;
+		if (have == 0)
+			return DH_FMT_CSV;
+	}
 	if (p[0] == '{')
 		return DH_FMT_JSONL;
 	if (p[0] == '[')
@@ -92,6 +105,9 @@ dh_reader_open(struct dh_reader *r, struct dh_input *in, enum dh_format fmt,
 	r->flags = flags;
 	if (fmt == DH_FMT_CSV)
 		dh_csv_init(r);
+	/* spreadsheets start CSV with a UTF-8 byte-order mark: not data */
+	if ((fmt == DH_FMT_CSV || fmt == DH_FMT_TSV) && starts_with_bom(in))
+		in->pos += 3;
 }
 
 void
@@ -181,7 +197,10 @@ read_jsonl(struct dh_reader *r, struct dh_record *rec)
 		if (dh_json_scan_object(line, len, rec, &err) == 0)
 			return 1;
 		dh_buf_reset(&r->err);
-		dh_json_explain(line, len, &err, &r->err);
+		if (rec->line == 1 && len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0)
+			dh_buf_adds(&r->err, "invalid JSON at column 1: a UTF-8 byte-order mark starts the input (JSON text must not have one)");
+		else
+			dh_json_explain(line, len, &err, &r->err);
 		return -1;
 	}
 }
@@ -239,10 +258,10 @@ read_tsv(struct dh_reader *r, struct dh_record *rec)
 		if (!dh_input_line(r->in, &line, &len))
 			return 0;
 		rec->line = r->in->line;
-		rec->raw = line;
-		rec->rawlen = len;
 		if (len > 0 && line[len - 1] == '\r')
 			len--;
+		rec->raw = line;
+		rec->rawlen = len;
 		if (len == 0) {
 			if (r->flags & DH_READ_SKIP_BLANK)
 				continue;
@@ -330,6 +349,8 @@ read_json(struct dh_reader *r, struct dh_record *rec)
 	if (r->json_state == 0) {
 		if (!skip_ws(in))
 			return 0; /* empty input */
+		if (starts_with_bom(in))
+			json_fatal(r, "invalid JSON: a UTF-8 byte-order mark starts the input (JSON text must not have one)");
 		if (in->buf[in->pos] != '[')
 			json_fatal(r, "invalid JSON: '[' expected (a JSON input is one array of objects; use -f jsonl for one object a line)");
 		in->pos++;
@@ -403,7 +424,9 @@ read_json(struct dh_reader *r, struct dh_record *rec)
 		r->nrec++;
 		if (dh_json_scan_object(p, off, rec, &err) == 0)
 			return 1;
+		/* located by line; the record number helps in a long array */
 		dh_buf_reset(&r->err);
+		dh_buf_addf(&r->err, "record %llu: ", r->nrec);
 		dh_json_explain(p, off, &err, &r->err);
 		return -1;
 	}

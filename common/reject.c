@@ -55,7 +55,7 @@ dh_reject(struct dh_rejects *rj, const char *name, unsigned long long line,
 		dh_die_at(&loc, "%s", reason);
 	}
 	if (!rj->open) {
-		dh_out_open_path(&rj->out, rj->path, NULL);
+		dh_out_open_path(&rj->out, rj->path, NULL, 1);
 		rj->open = 1;
 	}
 	dh_buf_adds(&b, "{\"file\":");

@@ -2,7 +2,8 @@
  * reject: what happens to a bad record (DESIGN §7).  Without a rejects
  * file the first bad record ends the program with exit 3 and a located
  * message.  With --rejects FILE each bad record is appended to FILE as a
- * JSON line {"file","line","reason","record"} (the raw bytes; when they
+ * JSON line {"file","line","reason","record"} (appended: a rerun never
+ * wipes earlier rejects; the raw bytes, or when they
  * are not UTF-8, "record_base64" instead) and reading goes on; past
  * --max-rejects N the program exits 1.
  *
