@@ -713,11 +713,22 @@ dh_json_quote(struct dh_buf *out, const char *s, size_t n, size_t *bad)
 		while (e - p >= 8) {
 			uint64_t v;
 
+			uint64_t m;
+
 			memcpy(&v, p, 8);
-			if (HASZERO(v ^ (ONES * '"')) | HASZERO(v ^ (ONES * '\\')) |
-			    ((v - ONES * 0x20) & ~v & HIGHS) | (v & HIGHS))
-				break;
+			m = HASZERO(v ^ (ONES * '"')) | HASZERO(v ^ (ONES * '\\')) |
+			    ((v - ONES * 0x20) & ~v & HIGHS) | (v & HIGHS);
 			memcpy(o, p, 8);
+			if (m) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+				/* keep the plain bytes before the first special one */
+				size_t k = (size_t)__builtin_ctzll(m) / 8;
+
+				o += k;
+				p += k;
+#endif
+				break;
+			}
 			o += 8;
 			p += 8;
 		}
