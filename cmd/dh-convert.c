@@ -353,21 +353,12 @@ main(int argc, char **argv)
 		convert_file(&c, argv[i], rflags, i == optind);
 	if (c.to == DH_FMT_NONE) /* no input named a format: empty stdin */
 		dh_writer_init(&c.w, &c.out, DH_FMT_JSONL, 0, c.sep);
-	if (c.union_cols && delimited(c.to)) {
+	if (c.union_cols) {
 		struct dh_record rec = DH_RECORD_INIT;
 
-		dh_writer_set_columns(&c.w, c.unames, c.ulens, c.nunames);
-		dh_spool_rewind(&c.spool);
-		while (dh_spool_get(&c.spool, &rec)) {
-			if (dh_write(&c.w, &rec, &c.err) != 0)
-				dh_die(DH_EXIT_DATA, "%s", c.err.data);
-			c.st.records_out++;
-		}
-		dh_record_release(&rec);
-	} else if (c.union_cols) {
-		/* not delimited after all: the spool holds everything in order */
-		struct dh_record rec = DH_RECORD_INIT;
-
+		/* every record is in the spool: now the columns are known */
+		if (delimited(c.to))
+			dh_writer_set_columns(&c.w, c.unames, c.ulens, c.nunames);
 		dh_spool_rewind(&c.spool);
 		while (dh_spool_get(&c.spool, &rec)) {
 			if (dh_write(&c.w, &rec, &c.err) != 0)

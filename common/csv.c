@@ -215,22 +215,10 @@ feed(struct dh_reader *r, const char *p, size_t n)
 static int
 finish_row(struct dh_reader *r, struct dh_record *rec)
 {
-	size_t i;
-
 	dh_record_fix(rec);
 	if (!r->have_header)
 		return dh_reader_set_header(r, rec) != 0 ? -2 : 0;
-	if (rec->n != r->ncols) {
-		dh_buf_reset(&r->err);
-		dh_buf_addf(&r->err, "expected %zu fields (as the header), found %zu",
-			    r->ncols, rec->n);
-		return -1;
-	}
-	for (i = 0; i < rec->n; i++) {
-		rec->f[i].name = r->names[i];
-		rec->f[i].nlen = r->nlens[i];
-	}
-	return 1;
+	return dh_reader_name_fields(r, rec);
 }
 
 /* Read one row (header or data) into rec: 1, 0 at end, -1 bad. */

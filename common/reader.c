@@ -152,6 +152,24 @@ dh_reader_set_header(struct dh_reader *r, const struct dh_record *rec)
 	return 0;
 }
 
+int
+dh_reader_name_fields(struct dh_reader *r, struct dh_record *rec)
+{
+	size_t i;
+
+	if (rec->n != r->ncols) {
+		dh_buf_reset(&r->err);
+		dh_buf_addf(&r->err, "expected %zu fields (as the header), found %zu",
+			    r->ncols, rec->n);
+		return -1;
+	}
+	for (i = 0; i < rec->n; i++) {
+		rec->f[i].name = r->names[i];
+		rec->f[i].nlen = r->nlens[i];
+	}
+	return 1;
+}
+
 static int
 reject(struct dh_reader *r, struct dh_record *rec, const char *line,
        size_t len, const char *msg)
@@ -251,7 +269,7 @@ static int
 read_tsv(struct dh_reader *r, struct dh_record *rec)
 {
 	const char *line;
-	size_t len, i;
+	size_t len;
 
 	for (;;) {
 		dh_record_reset(rec);
@@ -275,17 +293,7 @@ read_tsv(struct dh_reader *r, struct dh_record *rec)
 					  "%s", r->err.data);
 			continue;
 		}
-		if (rec->n != r->ncols) {
-			dh_buf_reset(&r->err);
-			dh_buf_addf(&r->err, "expected %zu fields (as the header), found %zu",
-				    r->ncols, rec->n);
-			return -1;
-		}
-		for (i = 0; i < rec->n; i++) {
-			rec->f[i].name = r->names[i];
-			rec->f[i].nlen = r->nlens[i];
-		}
-		return 1;
+		return dh_reader_name_fields(r, rec);
 	}
 }
 

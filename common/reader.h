@@ -64,6 +64,9 @@ void dh_reader_open(struct dh_reader *r, struct dh_input *in,
  * rec->raw and rec->line locate it); reading may go on after -1. */
 int dh_read(struct dh_reader *r, struct dh_record *rec);
 void dh_reader_close(struct dh_reader *r);
+/* A CSV/TSV row's fields get the header's names: 1, or -1 (r->err) when
+ * the row has another number of fields. */
+int dh_reader_name_fields(struct dh_reader *r, struct dh_record *rec);
 /* Take rec's values as the CSV/TSV header; -1 (r->err) on a duplicate. */
 int dh_reader_set_header(struct dh_reader *r, const struct dh_record *rec);
 
