@@ -12,9 +12,9 @@ endif
 ifneq ($(SANITIZE),)
 SAN = -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 endif
-DH_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L $(OPT) -g $(WARN) $(SAN) \
+DH_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L $(OPT) -g -pthread $(WARN) $(SAN) \
 	-DDH_VERSION='"$(VERSION)"' -Icommon $(CFLAGS)
-DH_LDFLAGS = $(SAN) $(LDFLAGS)
+DH_LDFLAGS = -pthread $(SAN) $(LDFLAGS)
 LIBS = -larchive -lcsv -ljansson -lxxhash -lm
 
 COMMON_SRC = $(wildcard common/*.c)

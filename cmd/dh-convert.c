@@ -1,5 +1,6 @@
 /* dh-convert: records between CSV, TSV, JSON lines and JSON. */
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,6 +9,7 @@
 #include "input.h"
 #include "json.h"
 #include "opt.h"
+#include "pmap.h"
 #include "reader.h"
 #include "reject.h"
 #include "spool.h"
@@ -69,6 +71,15 @@ static const struct dh_cmd cmd = {
 	"  dh-convert -t csv --union --rejects bad.jsonl -z zstd *.jsonl > all.csv.zst\n",
 };
 
+/* What converting a record needs of its own: one per thread. */
+struct lane {
+	struct dh_writer w; /* the main writer, or a clone of it */
+	struct dh_reader r; /* workers: parses lines */
+	struct dh_record rec, flat, sel;
+	struct dh_buf err;
+	const struct conv *c; /* workers: the settings, read-only */
+};
+
 struct conv {
 	enum dh_format from, to; /* -f and -t, or DH_FMT_NONE */
 	enum dh_format cur;      /* the format of the file being read */
@@ -76,13 +87,12 @@ struct conv {
 	char sep;
 	char **fields;
 	size_t *flens, nfields;
-	struct dh_writer w;
+	struct lane main; /* the main thread's writer and scratch records */
+	int nthreads;
 	struct dh_out out;
 	struct dh_rejects rj;
 	struct dh_stats st;
 	struct dh_spool spool;
-	struct dh_record flat, sel;
-	struct dh_buf err;
 	struct dh_hashmap ucols; /* --union: every field name, first seen first */
 	char **unames;
 	size_t *ulens, nunames;
@@ -164,8 +174,12 @@ remember_columns(struct conv *c, const struct dh_record *rec)
 	}
 }
 
-static void
-convert(struct conv *c, struct dh_record *rec, const char *name)
+/*
+ * Convert and write one record: 0, or -1 with the reason in l->err (the
+ * record is bad: nothing was written).
+ */
+static int
+convert(const struct conv *c, struct lane *l, struct dh_record *rec)
 {
 	struct dh_record *cur = rec;
 	size_t i;
@@ -176,40 +190,157 @@ convert(struct conv *c, struct dh_record *rec, const char *name)
 	 * its JSON text.  Without --fields, nested values flatten for CSV.
 	 */
 	if (c->flatten || (c->nfields == 0 && delimited(c->to) && dh_record_nested(rec))) {
-		if (dh_flatten(rec, &c->flat, c->sep) != 0) {
-			c->st.rejected++;
-			dh_reject(&c->rj, name, rec->line, rec->raw, rec->rawlen,
-				  c->flat.arena.data);
-			return;
+		if (dh_flatten(rec, &l->flat, c->sep) != 0) {
+			dh_buf_reset(&l->err);
+			dh_buf_add(&l->err, l->flat.arena.data, l->flat.arena.len);
+			return -1;
 		}
-		cur = &c->flat;
+		cur = &l->flat;
 	}
 	if (c->nfields > 0) {
-		dh_record_reset(&c->sel);
-		c->sel.raw = rec->raw;
-		c->sel.rawlen = rec->rawlen;
-		c->sel.line = rec->line;
+		dh_record_reset(&l->sel);
+		l->sel.raw = rec->raw;
+		l->sel.rawlen = rec->rawlen;
+		l->sel.line = rec->line;
 		for (i = 0; i < c->nfields; i++) {
 			struct dh_field f;
 
 			if (dh_record_lookup(cur, c->fields[i], c->flens[i], c->sep, &f))
-				dh_record_add(&c->sel, f.name, f.nlen, f.val, f.vlen, f.type);
+				dh_record_add(&l->sel, f.name, f.nlen, f.val, f.vlen, f.type);
 		}
-		cur = &c->sel;
+		cur = &l->sel;
 	}
 	if (c->infer && delimited(c->cur))
 		infer(cur);
+	return dh_write(&l->w, cur, &l->err);
+}
+
+/* The sequential path: spool for --union, else write, else reject. */
+static void
+convert_one(struct conv *c, struct dh_record *rec, const char *name)
+{
+	struct lane *l = &c->main;
+	int rc;
+
 	if (c->union_cols) {
+		/* convert() up to the write, by hand: the spool takes it */
+		struct dh_record *cur = rec;
+
+		if (c->flatten || (c->nfields == 0 && dh_record_nested(rec))) {
+			if (dh_flatten(rec, &l->flat, c->sep) != 0) {
+				c->st.rejected++;
+				dh_reject(&c->rj, name, rec->line, rec->raw, rec->rawlen,
+					  l->flat.arena.data);
+				return;
+			}
+			cur = &l->flat;
+		}
+		if (c->infer && delimited(c->cur))
+			infer(cur);
 		remember_columns(c, cur);
 		dh_spool_put(&c->spool, cur);
 		return;
 	}
-	if (dh_write(&c->w, cur, &c->err) == 0) {
+	rc = convert(c, l, rec);
+	if (rc == 0) {
 		c->st.records_out++;
 		return;
 	}
 	c->st.rejected++;
-	dh_reject(&c->rj, name, rec->line, rec->raw, rec->rawlen, c->err.data);
+	dh_reject(&c->rj, name, rec->line, rec->raw, rec->rawlen, l->err.data);
+}
+
+/* Workers of the parallel path (common/pmap) over a JSON-lines file. */
+struct par {
+	struct conv *c;
+	const char *name;
+	unsigned rflags;
+};
+
+static void *
+lane_new(void *arg)
+{
+	struct par *p = arg;
+	struct lane *l = dh_xcalloc(1, sizeof(*l));
+
+	l->c = p->c;
+	dh_writer_clone(&p->c->main.w, &l->w, NULL);
+	dh_reader_open(&l->r, NULL, DH_FMT_JSONL, p->rflags);
+	return l;
+}
+
+static void
+lane_free(void *ts)
+{
+	struct lane *l = ts;
+
+	dh_writer_release(&l->w);
+	dh_reader_close(&l->r);
+	dh_record_release(&l->rec);
+	dh_record_release(&l->flat);
+	dh_record_release(&l->sel);
+	dh_buf_release(&l->err);
+	free(l);
+}
+
+static void
+lane_work(void *ts, struct dh_pmap_job *job)
+{
+	struct lane *l = ts;
+	const struct conv *c = l->c;
+	const char *p = job->in, *e = job->in + job->inlen;
+	unsigned long long line = 0;
+
+	l->w.out = &job->out;
+	while (p < e) {
+		const char *nl = memchr(p, '\n', (size_t)(e - p));
+		size_t len = nl ? (size_t)(nl - p) : (size_t)(e - p);
+		int rc;
+
+		line++;
+		rc = dh_reader_jsonl_line(&l->r, p, len, line, &l->rec);
+		p += len + (nl != NULL);
+		if (rc == 0)
+			continue;
+		job->records_in++;
+		if (rc < 0) {
+			dh_pmap_bad(job, line, l->rec.raw, l->rec.rawlen, l->r.err.data);
+			continue;
+		}
+		if (convert(c, l, &l->rec) != 0) {
+			dh_pmap_bad(job, line, l->rec.raw, l->rec.rawlen, l->err.data);
+			continue;
+		}
+		job->records_out++;
+	}
+	job->lines = line;
+}
+
+static void
+lane_bad(void *arg, unsigned long long line, const char *raw, size_t rawlen,
+	 const char *reason)
+{
+	struct par *p = arg;
+
+	p->c->st.rejected++;
+	dh_reject(&p->c->rj, p->name, line, raw, rawlen, reason);
+}
+
+/*
+ * Big JSON-lines files convert in chunks on every CPU: records are lines,
+ * so chunks split exactly.  DH_THREADS=N sets the workers (1: never).
+ */
+static int
+parallel_ok(const struct conv *c, const struct dh_input *in, enum dh_format fmt)
+{
+	struct stat st;
+	const char *env = getenv("DH_THREADS");
+
+	if (fmt != DH_FMT_JSONL || c->union_cols || !in->regular || c->nthreads < 2)
+		return 0;
+	if (env != NULL && *env != '\0')
+		return 1;
+	return fstat(in->fd, &st) == 0 && st.st_size >= 16 * 1024 * 1024;
 }
 
 static void
@@ -219,7 +350,7 @@ convert_file(struct conv *c, const char *path, unsigned rflags, int first)
 	struct dh_reader r;
 	struct dh_record rec = DH_RECORD_INIT;
 	enum dh_format fmt = c->from;
-	int rc;
+	int rc, par;
 
 	dh_input_open(&in, path);
 	in.idle = flush_out;
@@ -230,14 +361,17 @@ convert_file(struct conv *c, const char *path, unsigned rflags, int first)
 		fmt = dh_format_sniff(&in);
 	if (first && c->to == DH_FMT_NONE) {
 		c->to = fmt;
-		dh_writer_init(&c->w, &c->out, c->to,
+		dh_writer_init(&c->main.w, &c->out, c->to,
 			       c->unflatten ? DH_WRITE_UNFLATTEN : 0, c->sep);
 		if (c->nfields > 0 && delimited(c->to))
-			dh_writer_set_columns(&c->w, c->fields, c->flens, c->nfields);
+			dh_writer_set_columns(&c->main.w, c->fields, c->flens, c->nfields);
 	}
 	c->cur = fmt;
+	par = parallel_ok(c, &in, fmt);
 	dh_reader_open(&r, &in, fmt, rflags);
-	while ((rc = dh_read(&r, &rec)) != 0) {
+	/* until a record is written (CSV columns and header, the JSON "[")
+	 * every record goes one by one; then, when allowed, in parallel */
+	while ((!par || c->main.w.nrec == 0) && (rc = dh_read(&r, &rec)) != 0) {
 		c->st.records_in++;
 		if (rc < 0) {
 			c->st.rejected++;
@@ -245,11 +379,18 @@ convert_file(struct conv *c, const char *path, unsigned rflags, int first)
 				  r.err.data);
 			continue;
 		}
-		convert(c, &rec, in.loc.name);
+		convert_one(c, &rec, in.loc.name);
+	}
+	if (par && c->main.w.nrec > 0) {
+		struct par p = {c, in.loc.name, rflags};
+		struct dh_pmap_ops ops = {lane_new, lane_free, lane_work, lane_bad, &p};
+
+		dh_pmap_lines(&in, c->nthreads, &ops, &c->out, &c->st.records_in,
+			      &c->st.records_out);
 	}
 	/* a CSV or TSV of only a header still has its columns */
-	if (r.have_header && !c->w.have_cols && delimited(c->to) && !c->union_cols)
-		dh_writer_set_columns(&c->w, r.names, r.nlens, r.ncols);
+	if (r.have_header && !c->main.w.have_cols && delimited(c->to) && !c->union_cols)
+		dh_writer_set_columns(&c->main.w, r.names, r.nlens, r.ncols);
 	c->st.bytes_in += in.bytes_raw;
 	dh_reader_close(&r);
 	dh_input_close(&in);
@@ -270,9 +411,10 @@ release(struct conv *c)
 	free(c->unames);
 	free(c->ulens);
 	dh_hashmap_release(&c->ucols);
-	dh_record_release(&c->flat);
-	dh_record_release(&c->sel);
-	dh_buf_release(&c->err);
+	dh_record_release(&c->main.flat);
+	dh_record_release(&c->main.sel);
+	dh_record_release(&c->main.rec);
+	dh_buf_release(&c->main.err);
 }
 
 int
@@ -289,6 +431,9 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_DFL);
 	memset(&c, 0, sizeof(c));
 	c.sep = '.';
+	c.nthreads = dh_pmap_threads();
+	if (getenv("DH_THREADS") != NULL && *getenv("DH_THREADS") != '\0')
+		c.nthreads = atoi(getenv("DH_THREADS"));
 	dh_getopt_init(&g, &cmd, argc, argv);
 	while ((opt = dh_getopt(&g)) != -1) {
 		switch (opt) {
@@ -339,9 +484,9 @@ main(int argc, char **argv)
 		dh_rejects_set_max(&c.rj, max_rejects);
 	dh_out_open_fd(&c.out, 1, "stdout", codec);
 	if (c.to != DH_FMT_NONE) {
-		dh_writer_init(&c.w, &c.out, c.to, c.unflatten ? DH_WRITE_UNFLATTEN : 0, c.sep);
+		dh_writer_init(&c.main.w, &c.out, c.to, c.unflatten ? DH_WRITE_UNFLATTEN : 0, c.sep);
 		if (c.nfields > 0 && delimited(c.to))
-			dh_writer_set_columns(&c.w, c.fields, c.flens, c.nfields);
+			dh_writer_set_columns(&c.main.w, c.fields, c.flens, c.nfields);
 	}
 	if (c.union_cols && (c.nfields > 0 || (c.to != DH_FMT_NONE && !delimited(c.to))))
 		c.union_cols = 0; /* the columns are known, or there are none */
@@ -352,22 +497,22 @@ main(int argc, char **argv)
 	for (i = optind; i < argc; i++)
 		convert_file(&c, argv[i], rflags, i == optind);
 	if (c.to == DH_FMT_NONE) /* no input named a format: empty stdin */
-		dh_writer_init(&c.w, &c.out, DH_FMT_JSONL, 0, c.sep);
+		dh_writer_init(&c.main.w, &c.out, DH_FMT_JSONL, 0, c.sep);
 	if (c.union_cols) {
 		struct dh_record rec = DH_RECORD_INIT;
 
 		/* every record is in the spool: now the columns are known */
 		if (delimited(c.to))
-			dh_writer_set_columns(&c.w, c.unames, c.ulens, c.nunames);
+			dh_writer_set_columns(&c.main.w, c.unames, c.ulens, c.nunames);
 		dh_spool_rewind(&c.spool);
 		while (dh_spool_get(&c.spool, &rec)) {
-			if (dh_write(&c.w, &rec, &c.err) != 0)
-				dh_die(DH_EXIT_DATA, "%s", c.err.data);
+			if (dh_write(&c.main.w, &rec, &c.main.err) != 0)
+				dh_die(DH_EXIT_DATA, "%s", c.main.err.data);
 			c.st.records_out++;
 		}
 		dh_record_release(&rec);
 	}
-	dh_writer_finish(&c.w);
+	dh_writer_finish(&c.main.w);
 	dh_out_close(&c.out);
 	c.st.bytes_out = c.out.written;
 	dh_rejects_close(&c.rj);
@@ -380,7 +525,7 @@ main(int argc, char **argv)
 			c.rj.count == 1 ? "" : "s", rejects);
 	if (c.union_cols)
 		dh_spool_close(&c.spool);
-	dh_writer_release(&c.w);
+	dh_writer_release(&c.main.w);
 	dh_getopt_release(&g);
 	release(&c);
 	return DH_EXIT_OK;

@@ -194,6 +194,37 @@ dh_input_fill(struct dh_input *in)
 }
 
 size_t
+dh_input_read(struct dh_input *in, char *dst, size_t n)
+{
+	size_t have = in->end - in->pos;
+	ssize_t r;
+
+	if (have > 0) {
+		if (have > n)
+			have = n;
+		memcpy(dst, in->buf + in->pos, have);
+		in->pos += have;
+		return have;
+	}
+	if (in->eof)
+		return 0;
+	if (in->ar != NULL) {
+		do
+			r = archive_read_data(in->ar, dst, n);
+		while (r == ARCHIVE_RETRY);
+		if (r < 0)
+			dh_die(DH_EXIT_DATA, "%s: %s: %s", in->path, in->codec,
+			       archive_error_string(in->ar));
+	} else {
+		r = raw_read(in, dst, n);
+	}
+	if (r == 0)
+		in->eof = 1;
+	in->bytes += (unsigned long long)r;
+	return (size_t)r;
+}
+
+size_t
 dh_input_peek(struct dh_input *in, size_t n)
 {
 	while (in->end - in->pos < n && dh_input_fill(in) > 0)

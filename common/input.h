@@ -62,6 +62,13 @@ void dh_input_close(struct dh_input *in);
  */
 int dh_input_line(struct dh_input *in, const char **line, size_t *len);
 
+/*
+ * Bulk read for chunked processing: up to n bytes into dst, first the
+ * buffered ones, then straight from the stream.  0 at end of input.  Does
+ * not count lines.
+ */
+size_t dh_input_read(struct dh_input *in, char *dst, size_t n);
+
 /* Peek at the first bytes of the (decompressed) stream without consuming
  * them: fills until at least n bytes or end of input; returns bytes held. */
 size_t dh_input_peek(struct dh_input *in, size_t n);

@@ -113,6 +113,12 @@ dh_out_open_fd(struct dh_out *o, int fd, const char *name, const char *codec)
 }
 
 void
+dh_out_open_mem(struct dh_out *o)
+{
+	dh_out_open_fd(o, -1, "(memory)", NULL);
+}
+
+void
 dh_out_open_path(struct dh_out *o, const char *path, const char *codec,
 		 int append)
 {
@@ -131,7 +137,7 @@ dh_out_open_path(struct dh_out *o, const char *path, const char *codec,
 void
 dh_out_flush(struct dh_out *o)
 {
-	if (o->len == 0)
+	if (o->len == 0 || (o->fd < 0 && o->ar == NULL))
 		return;
 	if (o->ar != NULL) {
 		if (archive_write_data(o->ar, o->buf, o->len) < 0)
@@ -146,6 +152,11 @@ dh_out_flush(struct dh_out *o)
 void
 dh_out_grow(struct dh_out *o, size_t n)
 {
+	if (o->fd < 0 && o->ar == NULL) {
+		o->cap = o->cap * 2 > o->len + n ? o->cap * 2 : o->len + n;
+		o->buf = dh_xrealloc(o->buf, o->cap);
+		return;
+	}
 	dh_out_flush(o);
 	if (o->cap < n) {
 		o->cap = n;

@@ -25,6 +25,10 @@ struct dh_out {
 	unsigned long long written; /* bytes written to the descriptor */
 };
 
+/* An in-memory stream (fd -1): it grows instead of flushing; the bytes
+ * are buf[0..len).  Used for the chunks of common/pmap. */
+void dh_out_open_mem(struct dh_out *o);
+
 /* Compression names accepted by -z; 0 when codec is one of them. */
 int dh_out_codec_ok(const char *codec);
 void dh_out_open_fd(struct dh_out *o, int fd, const char *name,

@@ -192,35 +192,45 @@ all_space(const char *p, size_t n)
 	return 1;
 }
 
+int
+dh_reader_jsonl_line(struct dh_reader *r, const char *line, size_t len,
+		     unsigned long long lineno, struct dh_record *rec)
+{
+	struct dh_json_err err;
+
+	dh_record_reset(rec);
+	rec->line = lineno;
+	rec->raw = line;
+	rec->rawlen = len;
+	if (all_space(line, len)) {
+		if (r->flags & DH_READ_SKIP_BLANK)
+			return 0;
+		return reject(r, rec, line, len,
+			      "blank line (use --skip-blank to ignore blank lines)");
+	}
+	if (dh_json_scan_object(line, len, rec, &err) == 0)
+		return 1;
+	dh_buf_reset(&r->err);
+	if (lineno == 1 && len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0)
+		dh_buf_adds(&r->err, "invalid JSON at column 1: a UTF-8 byte-order mark starts the input (JSON text must not have one)");
+	else
+		dh_json_explain(line, len, &err, &r->err);
+	return -1;
+}
+
 static int
 read_jsonl(struct dh_reader *r, struct dh_record *rec)
 {
 	const char *line;
 	size_t len;
-	struct dh_json_err err;
+	int rc;
 
-	for (;;) {
-		dh_record_reset(rec);
+	do {
 		if (!dh_input_line(r->in, &line, &len))
 			return 0;
-		rec->line = r->in->line;
-		rec->raw = line;
-		rec->rawlen = len;
-		if (all_space(line, len)) {
-			if (r->flags & DH_READ_SKIP_BLANK)
-				continue;
-			return reject(r, rec, line, len,
-				      "blank line (use --skip-blank to ignore blank lines)");
-		}
-		if (dh_json_scan_object(line, len, rec, &err) == 0)
-			return 1;
-		dh_buf_reset(&r->err);
-		if (rec->line == 1 && len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0)
-			dh_buf_adds(&r->err, "invalid JSON at column 1: a UTF-8 byte-order mark starts the input (JSON text must not have one)");
-		else
-			dh_json_explain(line, len, &err, &r->err);
-		return -1;
-	}
+		rc = dh_reader_jsonl_line(r, line, len, r->in->line, rec);
+	} while (rc == 0);
+	return rc;
 }
 
 /* TSV: split on tabs; \t \n \r \\ decoded (other backslashes kept). */

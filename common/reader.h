@@ -64,6 +64,14 @@ void dh_reader_open(struct dh_reader *r, struct dh_input *in,
  * rec->raw and rec->line locate it); reading may go on after -1. */
 int dh_read(struct dh_reader *r, struct dh_record *rec);
 void dh_reader_close(struct dh_reader *r);
+/*
+ * One JSON line (without its newline) as line lineno into rec: 1, 0 for a
+ * blank line skipped under DH_READ_SKIP_BLANK, -1 bad (r->err).  Needs no
+ * input: chunked readers (common/pmap) call it from worker threads, one
+ * reader each.
+ */
+int dh_reader_jsonl_line(struct dh_reader *r, const char *line, size_t len,
+			 unsigned long long lineno, struct dh_record *rec);
 /* A CSV/TSV row's fields get the header's names: 1, or -1 (r->err) when
  * the row has another number of fields. */
 int dh_reader_name_fields(struct dh_reader *r, struct dh_record *rec);

@@ -48,10 +48,34 @@ dh_writer_set_columns(struct dh_writer *w, char *const *names,
 }
 
 void
+dh_writer_clone(const struct dh_writer *w, struct dh_writer *clone,
+		struct dh_out *out)
+{
+	*clone = *w;
+	clone->out = out;
+	clone->is_clone = 1;
+	clone->nrec = 1;
+	clone->header_done = 1;
+	memset(&clone->line, 0, sizeof(clone->line));
+	memset(&clone->scratch, 0, sizeof(clone->scratch));
+	clone->slot = NULL;
+	clone->idx = clone->offs = NULL;
+	clone->tmpcap = 0;
+}
+
+void
 dh_writer_release(struct dh_writer *w)
 {
 	size_t i;
 
+	if (w->is_clone) {
+		free(w->slot);
+		free(w->idx);
+		free(w->offs);
+		dh_buf_release(&w->line);
+		dh_buf_release(&w->scratch);
+		return;
+	}
 	for (i = 0; i < w->ncols; i++)
 		free(w->cols[i]);
 	free(w->cols);

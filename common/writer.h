@@ -35,6 +35,7 @@ struct dh_writer {
 	const struct dh_field **slot;
 	size_t *idx, *offs;
 	size_t tmpcap;
+	int is_clone; /* shares cols and colmap with the writer it copies */
 };
 
 void dh_writer_init(struct dh_writer *w, struct dh_out *out,
@@ -48,5 +49,12 @@ int dh_write(struct dh_writer *w, const struct dh_record *rec,
 /* Write what ends the stream (a JSON array's "]"); does not close out. */
 void dh_writer_finish(struct dh_writer *w);
 void dh_writer_release(struct dh_writer *w);
+/*
+ * A writer for another thread: it writes to out, shares w's columns
+ * read-only (w must have them fixed, and outlive the clone) and counts
+ * as past its first record, so JSON arrays get "," before each record.
+ */
+void dh_writer_clone(const struct dh_writer *w, struct dh_writer *clone,
+		     struct dh_out *out);
 
 #endif

@@ -971,3 +971,39 @@ stream_first() {
 	[ "$(grep '^{' "$DH_ERR" | jq -c '[.records_in, .records_out, .rejected]')" = '[5,3,2]' ] ||
 		fail "stats: $err"
 }
+
+# --- 17. the parallel path (big JSON-lines files, common/pmap) ------------
+
+# Several 4 MiB chunks with bad records, blank lines, CRLF and a last line
+# without a newline: every output, reject and message must be the bytes a
+# single thread gives.
+@test "parallel: DH_THREADS=2 gives byte-identical output, rejects and errors to one thread" {
+	local root=$BATS_TEST_DIRNAME/..
+	"$root/build/tools/gen" -n 40000 -f jsonl -s 7 >g.jsonl
+	awk 'NR == 3 { print "{\"bad\":" } NR == 9000 { print "" } NR == 20000 { printf "%s\r\n", $0; next }
+	     NR == 31000 { print "{\"dup\":1,\"dup\":2}" } { print }' g.jsonl >m.jsonl
+	printf '{"event_id":"last"}' >>m.jsonl
+	[ "$(wc -c <m.jsonl)" -gt $((12 * 1024 * 1024)) ] || fail "input too small for several chunks"
+	for args in "-t csv" "-t jsonl" "-t json" "-t tsv --flatten" "-t csv --fields event_id,event_details.position.x" "-t jsonl --flatten --sep :"; do
+		# shellcheck disable=SC2086
+		DH_THREADS=1 dh-convert $args --skip-blank --rejects rej.jsonl m.jsonl >out1 2>err1 || true
+		mv rej.jsonl rej1.jsonl
+		# shellcheck disable=SC2086
+		DH_THREADS=2 dh-convert $args --skip-blank --rejects rej.jsonl m.jsonl >out2 2>err2 || true
+		mv rej.jsonl rej2.jsonl
+		cmp -s out1 out2 || fail "$args: outputs differ"
+		cmp -s rej1.jsonl rej2.jsonl || fail "$args: rejects differ"
+		cmp -s err1 err2 || fail "$args: stderr differs: $(cat err1) / $(cat err2)"
+		[ "$(wc -l <rej1.jsonl)" -eq 2 ] || fail "$args: $(wc -l <rej1.jsonl) rejects, want 2"
+		rm -f rej1.jsonl rej2.jsonl
+	done
+	# the first bad record stops both at the same line with the same message
+	DH_THREADS=2 capture dh-convert -t csv --skip-blank m.jsonl
+	assert_status 3
+	assert_err "dh-convert: m.jsonl:3: invalid JSON at column 7: unexpected token near end of file"
+	awk 'NR == 25000 { print "{\"x\":" } { print }' g.jsonl >late.jsonl
+	DH_THREADS=1 dh-convert -t csv late.jsonl >late1 2>lerr1 && fail "a bad record was accepted"
+	DH_THREADS=2 dh-convert -t csv late.jsonl >late2 2>lerr2 && fail "a bad record was accepted"
+	cmp -s lerr1 lerr2 || fail "late error differs: $(cat lerr1) / $(cat lerr2)"
+	grep -q '^dh-convert: late.jsonl:25000: ' lerr2 || fail "late error: $(cat lerr2)"
+}

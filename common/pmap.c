@@ -1,0 +1,229 @@
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "pmap.h"
+#include "xalloc.h"
+
+#define CHUNK (4u << 20)
+
+enum { FREE, READY, TAKEN, DONE };
+
+struct pmap {
+	const struct dh_pmap_ops *ops;
+	struct dh_pmap_job *jobs;
+	size_t njobs;
+	size_t next_take; /* the oldest READY job a worker may take */
+	int quit;
+	pthread_mutex_t mu;
+	pthread_cond_t cv_ready, cv_done;
+};
+
+int
+dh_pmap_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > 8 ? 8 : (int)n;
+}
+
+void
+dh_pmap_bad(struct dh_pmap_job *job, unsigned long long line, const char *raw,
+	    size_t rawlen, const char *reason)
+{
+	struct dh_pmap_bad *b;
+
+	if (job->nbad == job->capbad) {
+		job->capbad = job->capbad ? job->capbad * 2 : 8;
+		job->bad = dh_xreallocarray(job->bad, job->capbad, sizeof(*job->bad));
+	}
+	b = &job->bad[job->nbad++];
+	b->out_off = job->out.len;
+	b->line = line;
+	b->raw = dh_xmemdup(raw, rawlen);
+	b->rawlen = rawlen;
+	b->reason = dh_xstrdup(reason);
+}
+
+static void *
+worker(void *arg)
+{
+	struct pmap *pm = arg;
+	void *ts = pm->ops->tinit(pm->ops->arg);
+
+	pthread_mutex_lock(&pm->mu);
+	for (;;) {
+		struct dh_pmap_job *job;
+
+		while (!pm->quit && pm->jobs[pm->next_take].state != READY)
+			pthread_cond_wait(&pm->cv_ready, &pm->mu);
+		if (pm->jobs[pm->next_take].state != READY)
+			break;
+		job = &pm->jobs[pm->next_take];
+		job->state = TAKEN;
+		pm->next_take = (pm->next_take + 1) % pm->njobs;
+		pthread_mutex_unlock(&pm->mu);
+		pm->ops->work(ts, job);
+		pthread_mutex_lock(&pm->mu);
+		job->state = DONE;
+		pthread_cond_broadcast(&pm->cv_done);
+	}
+	pthread_mutex_unlock(&pm->mu);
+	pm->ops->tfree(ts);
+	return NULL;
+}
+
+/* Write a finished job's output and bad records, in order. */
+static void
+deliver(struct pmap *pm, struct dh_pmap_job *job, struct dh_input *in,
+	struct dh_out *out, unsigned long long *rin, unsigned long long *rout)
+{
+	size_t i, off = 0;
+
+	for (i = 0; i < job->nbad; i++) {
+		struct dh_pmap_bad *b = &job->bad[i];
+
+		dh_out_write(out, job->out.buf + off, b->out_off - off);
+		off = b->out_off;
+		pm->ops->bad(pm->ops->arg, in->line + b->line, b->raw, b->rawlen,
+			     b->reason);
+		free(b->raw);
+		free(b->reason);
+	}
+	dh_out_write(out, job->out.buf + off, job->out.len - off);
+	in->line += job->lines;
+	*rin += job->records_in;
+	*rout += job->records_out;
+	job->nbad = 0;
+	job->out.len = 0;
+	job->records_in = job->records_out = 0;
+	job->lines = 0;
+}
+
+/* Fill job with whole lines: the carried partial line, then fresh bytes. */
+static int
+fill(struct dh_input *in, struct dh_pmap_job *job, char **carry,
+     size_t *ncarry, size_t *capcarry)
+{
+	size_t got, keep;
+	char *nl;
+
+	if (job->incap < CHUNK + *ncarry) {
+		job->incap = CHUNK + *ncarry;
+		job->in = dh_xrealloc(job->in, job->incap);
+	}
+	if (*ncarry > 0)
+		memcpy(job->in, *carry, *ncarry);
+	job->inlen = *ncarry;
+	*ncarry = 0;
+	for (;;) {
+		got = dh_input_read(in, job->in + job->inlen, job->incap - job->inlen);
+		job->inlen += got;
+		if (got == 0) /* end of input: the last line may lack "\n" */
+			return job->inlen > 0;
+		nl = NULL;
+		if (job->inlen == job->incap || in->eof) {
+			size_t k = job->inlen;
+
+			while (k > 0 && job->in[k - 1] != '\n')
+				k--;
+			if (k > 0)
+				nl = job->in + k - 1;
+		}
+		if (nl != NULL)
+			break;
+		if (job->inlen == job->incap) {
+			/* one line longer than the chunk: grow */
+			job->incap *= 2;
+			job->in = dh_xrealloc(job->in, job->incap);
+		}
+	}
+	keep = (size_t)(job->in + job->inlen - (nl + 1));
+	if (*capcarry < keep) {
+		*capcarry = keep;
+		*carry = dh_xrealloc(*carry, keep);
+	}
+	memcpy(*carry, nl + 1, keep);
+	*ncarry = keep;
+	job->inlen -= keep;
+	return 1;
+}
+
+void
+dh_pmap_lines(struct dh_input *in, int nthreads, const struct dh_pmap_ops *ops,
+	      struct dh_out *out, unsigned long long *records_in,
+	      unsigned long long *records_out)
+{
+	struct pmap pm;
+	pthread_t *th;
+	char *carry = NULL;
+	size_t ncarry = 0, capcarry = 0, next_fill = 0, next_write = 0, i;
+	int t, more = 1;
+
+	memset(&pm, 0, sizeof(pm));
+	pm.ops = ops;
+	pm.njobs = (size_t)nthreads * 2 + 1;
+	pm.jobs = dh_xcalloc(pm.njobs, sizeof(*pm.jobs));
+	for (i = 0; i < pm.njobs; i++)
+		dh_out_open_mem(&pm.jobs[i].out);
+	pthread_mutex_init(&pm.mu, NULL);
+	pthread_cond_init(&pm.cv_ready, NULL);
+	pthread_cond_init(&pm.cv_done, NULL);
+	th = dh_xcalloc((size_t)nthreads, sizeof(*th));
+	for (t = 0; t < nthreads; t++)
+		if (pthread_create(&th[t], NULL, worker, &pm) != 0)
+			dh_die(DH_EXIT_IO, "cannot start a worker thread");
+	for (;;) {
+		struct dh_pmap_job *job;
+
+		/* deliver finished jobs in order; wait when the ring is full */
+		pthread_mutex_lock(&pm.mu);
+		for (;;) {
+			job = &pm.jobs[next_write];
+			if (job->state == DONE) {
+				pthread_mutex_unlock(&pm.mu);
+				deliver(&pm, job, in, out, records_in, records_out);
+				pthread_mutex_lock(&pm.mu);
+				job->state = FREE;
+				next_write = (next_write + 1) % pm.njobs;
+				continue;
+			}
+			if (job->state == FREE && !more)
+				break; /* all delivered */
+			if (pm.jobs[next_fill].state == FREE && more)
+				break; /* room to fill */
+			pthread_cond_wait(&pm.cv_done, &pm.mu);
+		}
+		pthread_mutex_unlock(&pm.mu);
+		if (!more)
+			break;
+		job = &pm.jobs[next_fill];
+		more = fill(in, job, &carry, &ncarry, &capcarry);
+		if (!more)
+			continue;
+		pthread_mutex_lock(&pm.mu);
+		job->state = READY;
+		next_fill = (next_fill + 1) % pm.njobs;
+		pthread_cond_broadcast(&pm.cv_ready);
+		pthread_mutex_unlock(&pm.mu);
+	}
+	pthread_mutex_lock(&pm.mu);
+	pm.quit = 1;
+	pthread_cond_broadcast(&pm.cv_ready);
+	pthread_mutex_unlock(&pm.mu);
+	for (t = 0; t < nthreads; t++)
+		pthread_join(th[t], NULL);
+	for (i = 0; i < pm.njobs; i++) {
+		free(pm.jobs[i].in);
+		free(pm.jobs[i].bad);
+		dh_out_close(&pm.jobs[i].out);
+	}
+	free(pm.jobs);
+	free(th);
+	free(carry);
+	pthread_mutex_destroy(&pm.mu);
+	pthread_cond_destroy(&pm.cv_ready);
+	pthread_cond_destroy(&pm.cv_done);
+}

@@ -1,0 +1,72 @@
+/*
+ * pmap: a line-oriented input processed in chunks by worker threads, the
+ * results delivered in input order.  For per-record maps over formats
+ * whose records are lines (JSON lines): dh-convert uses it on big regular
+ * files, where a chunk never waits for input.
+ *
+ * The caller's work function turns a chunk of whole lines into output
+ * bytes (job->out) and bad records (dh_pmap_bad); the main thread writes
+ * each chunk's bytes to the real output and hands bad records to the
+ * caller's callback, in order, so output, rejects and the first fatal
+ * error come out exactly as a sequential run would give them.
+ *
+ * Ownership: pmap owns the chunks and threads; thread states come from
+ * the caller's tinit/tfree.  Lines handed to work are borrowed for the
+ * call.
+ */
+#ifndef DH_PMAP_H
+#define DH_PMAP_H
+
+#include <stddef.h>
+
+#include "input.h"
+#include "out.h"
+
+struct dh_pmap_bad {
+	size_t out_off;          /* output bytes of the chunk before it */
+	unsigned long long line; /* 1-based within the chunk */
+	char *raw;
+	size_t rawlen;
+	char *reason;
+};
+
+struct dh_pmap_job {
+	char *in;
+	size_t inlen, incap;
+	struct dh_out out;
+	unsigned long long lines; /* lines in the chunk */
+	unsigned long long records_in, records_out;
+	struct dh_pmap_bad *bad;
+	size_t nbad, capbad;
+	int state;
+};
+
+struct dh_pmap_ops {
+	void *(*tinit)(void *arg);   /* a worker's state */
+	void (*tfree)(void *tstate);
+	/* work: every line of job->in; a line is line (1-based) of the chunk */
+	void (*work)(void *tstate, struct dh_pmap_job *job);
+	/* main thread, in order: a bad record at absolute line */
+	void (*bad)(void *arg, unsigned long long line, const char *raw,
+		    size_t rawlen, const char *reason);
+	void *arg;
+};
+
+/* Worker side: note a bad record at the chunk's current output offset. */
+void dh_pmap_bad(struct dh_pmap_job *job, unsigned long long line,
+		 const char *raw, size_t rawlen, const char *reason);
+
+/*
+ * Process the rest of in (from its current position) with nthreads
+ * workers, writing to out.  in->line advances over the lines processed.
+ * Adds the workers' record counts to *records_in and *records_out.
+ */
+void dh_pmap_lines(struct dh_input *in, int nthreads,
+		   const struct dh_pmap_ops *ops, struct dh_out *out,
+		   unsigned long long *records_in,
+		   unsigned long long *records_out);
+
+/* How many workers to use: the online CPUs, at most 8. */
+int dh_pmap_threads(void);
+
+#endif
