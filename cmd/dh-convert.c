@@ -78,6 +78,7 @@ struct lane {
 	struct dh_record rec, flat, sel;
 	struct dh_buf err;
 	const struct conv *c; /* workers: the settings, read-only */
+	int scanflat;         /* the reader flattened already */
 };
 
 struct conv {
@@ -189,7 +190,11 @@ convert(const struct conv *c, struct lane *l, struct dh_record *rec)
 	 * nested values), so a selected object stays whole: CSV and TSV get
 	 * its JSON text.  Without --fields, nested values flatten for CSV.
 	 */
-	if (c->flatten || (c->nfields == 0 && delimited(c->to) && dh_record_nested(rec))) {
+	if (l->scanflat) {
+		if (dh_flat_check(rec, c->sep, &l->err) != 0)
+			return -1;
+	} else if (c->flatten ||
+		   (c->nfields == 0 && delimited(c->to) && dh_record_nested(rec))) {
 		if (dh_flatten(rec, &l->flat, c->sep) != 0) {
 			dh_buf_reset(&l->err);
 			dh_buf_add(&l->err, l->flat.arena.data, l->flat.arena.len);
@@ -226,7 +231,14 @@ convert_one(struct conv *c, struct dh_record *rec, const char *name)
 		/* convert() up to the write, by hand: the spool takes it */
 		struct dh_record *cur = rec;
 
-		if (c->flatten || (c->nfields == 0 && dh_record_nested(rec))) {
+		if (l->scanflat) {
+			if (dh_flat_check(rec, c->sep, &l->err) != 0) {
+				c->st.rejected++;
+				dh_reject(&c->rj, name, rec->line, rec->raw, rec->rawlen,
+					  l->err.data);
+				return;
+			}
+		} else if (c->flatten || (c->nfields == 0 && dh_record_nested(rec))) {
 			if (dh_flatten(rec, &l->flat, c->sep) != 0) {
 				c->st.rejected++;
 				dh_reject(&c->rj, name, rec->line, rec->raw, rec->rawlen,
@@ -264,8 +276,10 @@ lane_new(void *arg)
 	struct lane *l = dh_xcalloc(1, sizeof(*l));
 
 	l->c = p->c;
+	l->scanflat = p->c->main.scanflat;
 	dh_writer_clone(&p->c->main.w, &l->w, NULL);
 	dh_reader_open(&l->r, NULL, DH_FMT_JSONL, p->rflags);
+	l->r.sep = p->c->sep;
 	return l;
 }
 
@@ -368,7 +382,13 @@ convert_file(struct conv *c, const char *path, unsigned rflags, int first)
 	}
 	c->cur = fmt;
 	par = parallel_ok(c, &in, fmt);
+	/* JSON flattens as it is scanned: no second walk over nested values */
+	c->main.scanflat = (fmt == DH_FMT_JSONL || fmt == DH_FMT_JSON) &&
+			   (c->flatten || (c->nfields == 0 && delimited(c->to)));
+	if (c->main.scanflat)
+		rflags |= DH_READ_FLATTEN;
 	dh_reader_open(&r, &in, fmt, rflags);
+	r.sep = c->sep;
 	/* until a record is written (CSV columns and header, the JSON "[")
 	 * every record goes one by one; then, when allowed, in parallel */
 	while ((!par || c->main.w.nrec == 0) && (rc = dh_read(&r, &rec)) != 0) {

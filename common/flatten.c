@@ -112,7 +112,7 @@ has_sep(const struct dh_record *rec, char sep)
 int
 dh_flatten(const struct dh_record *rec, struct dh_record *out, char sep)
 {
-	size_t i, j;
+	size_t i;
 
 	dh_record_reset(out);
 	out->raw = rec->raw;
@@ -125,18 +125,29 @@ dh_flatten(const struct dh_record *rec, struct dh_record *out, char sep)
 		flatten_value(out, off, f->nlen, f->val, f->vlen, f->type, sep);
 	}
 	dh_record_fix(out);
-	if (!has_sep(out, sep) || out->n < 2)
+	return dh_flat_check(out, sep, NULL);
+}
+
+int
+dh_flat_check(struct dh_record *rec, char sep, struct dh_buf *err)
+{
+	size_t i, j;
+
+	if (rec->n < 2 || !has_sep(rec, sep))
 		return 0;
-	for (i = 1; i < out->n; i++)
+	for (i = 1; i < rec->n; i++)
 		for (j = 0; j < i; j++)
-			if (out->f[i].nlen == out->f[j].nlen &&
-			    memcmp(out->f[i].name, out->f[j].name, out->f[i].nlen) == 0) {
+			if (rec->f[i].nlen == rec->f[j].nlen &&
+			    memcmp(rec->f[i].name, rec->f[j].name, rec->f[i].nlen) == 0) {
 				char q[256];
 
-				dh_quote(out->f[i].name, out->f[i].nlen, q, sizeof(q));
-				dh_buf_reset(&out->arena);
-				dh_buf_addf(&out->arena, "flattening gives two fields named %s (a key holds the separator; choose another with --sep)", q);
-				out->n = 0;
+				dh_quote(rec->f[i].name, rec->f[i].nlen, q, sizeof(q));
+				if (err == NULL) {
+					err = &rec->arena;
+					rec->n = 0;
+				}
+				dh_buf_reset(err);
+				dh_buf_addf(err, "flattening gives two fields named %s (a key holds the separator; choose another with --sep)", q);
 				return -1;
 			}
 	return 0;

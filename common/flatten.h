@@ -20,6 +20,12 @@ int dh_record_nested(const struct dh_record *rec);
  */
 int dh_flatten(const struct dh_record *rec, struct dh_record *out, char sep);
 /*
+ * 0, or -1 when two fields of a flattened record share a name (possible
+ * only when a key holds sep); the message goes to err, or when err is NULL
+ * to rec's arena (and rec is emptied).
+ */
+int dh_flat_check(struct dh_record *rec, char sep, struct dh_buf *err);
+/*
  * Find the value at path: a field of that exact name, else the path's
  * segments walked into nested objects (and arrays by index).  Returns 1
  * and fills *f (name = the path), else 0.

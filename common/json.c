@@ -25,6 +25,14 @@ struct scan {
 	struct key small[64];
 	struct dh_buf kbuf;
 	struct dh_buf tmp;
+	int flatten; /* nested members become fields named a.b, c.0 */
+	char sep;
+};
+
+/* A field name being built: in the scanned text, or in the arena. */
+struct fname {
+	const char *p; /* NULL: at off in the record's arena */
+	size_t off, len;
 };
 
 static int
@@ -282,6 +290,89 @@ scan_literal(struct scan *sc, const char *word, size_t n)
 }
 
 static int scan_value(struct scan *sc, int depth, enum dh_vtype *t);
+static int scan_array(struct scan *sc, int depth, struct dh_record *rec,
+		      const struct fname *prefix);
+
+/* Decimal digits of v into out (no NUL); returns their count. */
+static size_t
+utoa(char *out, size_t v)
+{
+	char tmp[32];
+	size_t n = 0, i;
+
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	for (i = 0; i < n; i++)
+		out[i] = tmp[n - 1 - i];
+	return n;
+}
+
+/* prefix + sep + key into the arena (key: raw token when tok, else bytes). */
+static struct fname
+join_name(struct scan *sc, struct dh_record *rec, const struct fname *prefix,
+	  const char *key, size_t klen, int tok)
+{
+	struct fname n;
+	char *o;
+
+	n.p = NULL;
+	n.off = rec->arena.len;
+	o = dh_buf_reserve(&rec->arena, prefix->len + 1 + klen);
+	memcpy(o, prefix->p ? prefix->p : rec->arena.data + prefix->off,
+	       prefix->len);
+	o[prefix->len] = sc->sep;
+	rec->arena.len += prefix->len + 1;
+	if (!tok)
+		dh_buf_add(&rec->arena, key, klen);
+	else if (memchr(key, '\\', klen) == NULL)
+		dh_buf_add(&rec->arena, key + 1, klen - 2);
+	else
+		dh_json_unescape(key, klen, &rec->arena);
+	n.len = rec->arena.len - n.off;
+	return n;
+}
+
+static void
+add_field(struct dh_record *rec, const struct fname *n, const char *v,
+	  size_t vlen, enum dh_vtype t)
+{
+	dh_record_add(rec, n->p ? n->p : DH_ARENA_REF(n->off), n->len, v, vlen, t);
+}
+
+static int scan_object(struct scan *sc, int depth, struct dh_record *rec,
+		       const struct fname *prefix);
+
+/*
+ * A member's value named name: flattened into rec when it is a non-empty
+ * container and the scan flattens, else one field.
+ */
+static int
+scan_member(struct scan *sc, int depth, struct dh_record *rec,
+	    const struct fname *name)
+{
+	const char *v = sc->p;
+	enum dh_vtype t;
+	int rc;
+
+	if (rec != NULL && sc->flatten && v < sc->e && (*v == '{' || *v == '[')) {
+		size_t n0 = rec->n;
+
+		if (depth > DH_JSON_MAX_DEPTH)
+			return fail(sc, sc->p, "nested too deep (more than 2048 levels)");
+		t = *v == '{' ? DH_V_OBJ : DH_V_ARR;
+		rc = t == DH_V_OBJ ? scan_object(sc, depth, rec, name)
+				   : scan_array(sc, depth, rec, name);
+		if (rc == 0 && rec->n == n0) /* {} and [] stay as they are */
+			add_field(rec, name, v, (size_t)(sc->p - v), t);
+		return rc;
+	}
+	if ((rc = scan_value(sc, depth, &t)) != 0)
+		return rc;
+	if (rec != NULL)
+		add_field(rec, name, v, (size_t)(sc->p - v), t);
+	return 0;
+}
 
 static const char *
 key_bytes(struct scan *sc, const struct key *k)
@@ -369,7 +460,8 @@ big_object_dups(struct scan *sc, size_t base)
 }
 
 static int
-scan_object(struct scan *sc, int depth, struct dh_record *rec)
+scan_object(struct scan *sc, int depth, struct dh_record *rec,
+	    const struct fname *prefix)
 {
 	size_t base = sc->nkeys;
 	int rc = 0;
@@ -385,7 +477,6 @@ scan_object(struct scan *sc, int depth, struct dh_record *rec)
 		size_t klen;
 		int esc, nul;
 		enum dh_vtype t;
-		const char *v;
 
 		if (sc->p >= sc->e || *sc->p != '"') {
 			rc = fail(sc, sc->p, "string or '}' expected");
@@ -410,21 +501,26 @@ scan_object(struct scan *sc, int depth, struct dh_record *rec)
 		}
 		sc->p++;
 		skip_ws(sc);
-		v = sc->p;
-		if ((rc = scan_value(sc, depth + 1, &t)) != 0)
-			break;
-		if (rec != NULL) {
-			if (!esc) {
-				dh_record_add(rec, k + 1, klen - 2, v,
-					      (size_t)(sc->p - v), t);
-			} else {
-				size_t off = rec->arena.len;
+		if (rec == NULL) {
+			if ((rc = scan_value(sc, depth + 1, &t)) != 0)
+				break;
+		} else {
+			struct fname name;
 
+			if (prefix != NULL) {
+				name = join_name(sc, rec, prefix, k, klen, 1);
+			} else if (!esc) {
+				name.p = k + 1;
+				name.off = 0;
+				name.len = klen - 2;
+			} else {
+				name.p = NULL;
+				name.off = rec->arena.len;
 				dh_json_unescape(k, klen, &rec->arena);
-				dh_record_add(rec, DH_ARENA_REF(off),
-					      rec->arena.len - off, v,
-					      (size_t)(sc->p - v), t);
+				name.len = rec->arena.len - name.off;
 			}
+			if ((rc = scan_member(sc, depth + 1, rec, &name)) != 0)
+				break;
 		}
 		skip_ws(sc);
 		if (sc->p < sc->e && *sc->p == ',') {
@@ -448,9 +544,11 @@ scan_object(struct scan *sc, int depth, struct dh_record *rec)
 }
 
 static int
-scan_array(struct scan *sc, int depth)
+scan_array(struct scan *sc, int depth, struct dh_record *rec,
+	   const struct fname *prefix)
 {
 	enum dh_vtype t;
+	size_t index = 0;
 
 	sc->p++; /* '[' */
 	skip_ws(sc);
@@ -459,8 +557,17 @@ scan_array(struct scan *sc, int depth)
 		return 0;
 	}
 	for (;;) {
-		if (scan_value(sc, depth + 1, &t) != 0)
-			return -1;
+		if (rec == NULL) {
+			if (scan_value(sc, depth + 1, &t) != 0)
+				return -1;
+		} else {
+			char idx[32];
+			size_t n = utoa(idx, index++);
+			struct fname name = join_name(sc, rec, prefix, idx, n, 0);
+
+			if (scan_member(sc, depth + 1, rec, &name) != 0)
+				return -1;
+		}
 		skip_ws(sc);
 		if (sc->p < sc->e && *sc->p == ',') {
 			sc->p++;
@@ -490,10 +597,10 @@ scan_value(struct scan *sc, int depth, enum dh_vtype *t)
 		return scan_string(sc, &esc, &nul);
 	case '{':
 		*t = DH_V_OBJ;
-		return scan_object(sc, depth, NULL);
+		return scan_object(sc, depth, NULL, NULL);
 	case '[':
 		*t = DH_V_ARR;
-		return scan_array(sc, depth);
+		return scan_array(sc, depth, NULL, NULL);
 	case 't':
 		*t = DH_V_TRUE;
 		return scan_literal(sc, "true", 4);
@@ -515,6 +622,8 @@ scan_init(struct scan *sc, const char *p, size_t n, struct dh_json_err *err)
 	sc->s = sc->p = p;
 	sc->e = p + n;
 	sc->err = err;
+	sc->flatten = 0;
+	sc->sep = '.';
 	sc->keys = sc->small;
 	sc->nkeys = 0;
 	sc->capkeys = sizeof(sc->small) / sizeof(sc->small[0]);
@@ -532,21 +641,23 @@ scan_done(struct scan *sc)
 }
 
 int
-dh_json_scan_object(const char *p, size_t n, struct dh_record *rec,
-		    struct dh_json_err *err)
+dh_json_scan_flat(const char *p, size_t n, struct dh_record *rec, int flatten,
+		  char sep, struct dh_json_err *err)
 {
 	struct scan sc;
 	int rc;
 	size_t n0 = rec->n;
 
 	scan_init(&sc, p, n, err);
+	sc.flatten = flatten;
+	sc.sep = sep;
 	skip_ws(&sc);
 	if (sc.p >= sc.e)
 		rc = fail(&sc, sc.p, "blank line");
 	else if (*sc.p != '{')
 		rc = fail(&sc, sc.p, "a record must be a JSON object");
 	else
-		rc = scan_object(&sc, 1, rec);
+		rc = scan_object(&sc, 1, rec, NULL);
 	if (rc == 0) {
 		skip_ws(&sc);
 		if (sc.p != sc.e)
@@ -558,6 +669,13 @@ dh_json_scan_object(const char *p, size_t n, struct dh_record *rec,
 	else
 		dh_record_fix(rec);
 	return rc;
+}
+
+int
+dh_json_scan_object(const char *p, size_t n, struct dh_record *rec,
+		    struct dh_json_err *err)
+{
+	return dh_json_scan_flat(p, n, rec, 0, '.', err);
 }
 
 int

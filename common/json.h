@@ -35,6 +35,14 @@ struct dh_json_err {
 int dh_json_scan_object(const char *p, size_t n, struct dh_record *rec,
 			struct dh_json_err *err);
 
+/*
+ * The same, flattening as it scans when flatten is set: a non-empty
+ * nested object or array becomes fields named with sep (a.b, c.0), as
+ * dh_flatten() would make them, without a second pass.
+ */
+int dh_json_scan_flat(const char *p, size_t n, struct dh_record *rec,
+		      int flatten, char sep, struct dh_json_err *err);
+
 /* Validate any one JSON value with optional whitespace (for tests). */
 int dh_json_validate(const char *p, size_t n, struct dh_json_err *err);
 

@@ -103,6 +103,7 @@ dh_reader_open(struct dh_reader *r, struct dh_input *in, enum dh_format fmt,
 	r->in = in;
 	r->fmt = fmt;
 	r->flags = flags;
+	r->sep = '.';
 	if (fmt == DH_FMT_CSV)
 		dh_csv_init(r);
 	/* spreadsheets start CSV with a UTF-8 byte-order mark: not data */
@@ -208,7 +209,7 @@ dh_reader_jsonl_line(struct dh_reader *r, const char *line, size_t len,
 		return reject(r, rec, line, len,
 			      "blank line (use --skip-blank to ignore blank lines)");
 	}
-	if (dh_json_scan_object(line, len, rec, &err) == 0)
+	if (dh_json_scan_flat(line, len, rec, (r->flags & DH_READ_FLATTEN) != 0, r->sep, &err) == 0)
 		return 1;
 	dh_buf_reset(&r->err);
 	if (lineno == 1 && len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0)
@@ -440,7 +441,7 @@ read_json(struct dh_reader *r, struct dh_record *rec)
 		rec->rawlen = off;
 		consume(in, off);
 		r->nrec++;
-		if (dh_json_scan_object(p, off, rec, &err) == 0)
+		if (dh_json_scan_flat(p, off, rec, (r->flags & DH_READ_FLATTEN) != 0, r->sep, &err) == 0)
 			return 1;
 		/* located by line; the record number helps in a long array */
 		dh_buf_reset(&r->err);

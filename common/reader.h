@@ -24,11 +24,13 @@ enum dh_format { DH_FMT_NONE, DH_FMT_CSV, DH_FMT_TSV, DH_FMT_JSONL, DH_FMT_JSON 
 
 #define DH_READ_SKIP_BLANK 1u /* --skip-blank: blank lines are not errors */
 #define DH_READ_NO_FASTPATH 2u /* CSV: every row through libcsv (tests) */
+#define DH_READ_FLATTEN 4u /* JSON: nested values as a.b, c.0 fields (sep) */
 
 struct dh_reader {
 	struct dh_input *in;
 	enum dh_format fmt;
 	unsigned flags;
+	char sep; /* for DH_READ_FLATTEN; '.' */
 	struct dh_buf err; /* why the last record was rejected */
 	unsigned long long nrec;
 	/* csv and tsv: the header */
