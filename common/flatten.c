@@ -51,6 +51,8 @@ add_name(struct dh_record *out, size_t poff, size_t plen, const char *key,
 {
 	size_t off = out->arena.len;
 
+	if (memchr(key, sep, klen) != NULL)
+		out->keysep = 1;
 	if (plen > 0) {
 		/* the prefix is in the arena too: copy through a reserve */
 		dh_buf_reserve(&out->arena, plen + 1);
@@ -97,18 +99,6 @@ flatten_value(struct dh_record *out, size_t noff, size_t nlen,
 	}
 }
 
-/* Only a name holding the separator can collide with a flattened path. */
-static int
-has_sep(const struct dh_record *rec, char sep)
-{
-	size_t i;
-
-	for (i = 0; i < rec->n; i++)
-		if (memchr(rec->f[i].name, sep, rec->f[i].nlen) != NULL)
-			return 1;
-	return 0;
-}
-
 int
 dh_flatten(const struct dh_record *rec, struct dh_record *out, char sep)
 {
@@ -133,7 +123,9 @@ dh_flat_check(struct dh_record *rec, char sep, struct dh_buf *err)
 {
 	size_t i, j;
 
-	if (rec->n < 2 || !has_sep(rec, sep))
+	/* only a key holding the separator can make a name twice */
+	(void)sep;
+	if (rec->n < 2 || !rec->keysep)
 		return 0;
 	for (i = 1; i < rec->n; i++)
 		for (j = 0; j < i; j++)

@@ -318,6 +318,9 @@ join_name(struct scan *sc, struct dh_record *rec, const struct fname *prefix,
 
 	n.p = NULL;
 	n.off = rec->arena.len;
+	if (memchr(key, sc->sep, klen) != NULL ||
+	    (prefix->p != NULL && memchr(prefix->p, sc->sep, prefix->len) != NULL))
+		rec->keysep = 1;
 	o = dh_buf_reserve(&rec->arena, prefix->len + 1 + klen);
 	memcpy(o, prefix->p ? prefix->p : rec->arena.data + prefix->off,
 	       prefix->len);
@@ -507,6 +510,9 @@ scan_object(struct scan *sc, int depth, struct dh_record *rec,
 		} else {
 			struct fname name;
 
+			if (sc->flatten && prefix == NULL &&
+			    memchr(k, sc->sep, klen) != NULL)
+				rec->keysep = 1;
 			if (prefix != NULL) {
 				name = join_name(sc, rec, prefix, k, klen, 1);
 			} else if (!esc) {

@@ -10,6 +10,7 @@ void
 dh_record_reset(struct dh_record *r)
 {
 	r->n = 0;
+	r->keysep = 0;
 	r->raw = NULL;
 	r->rawlen = 0;
 	dh_buf_reset(&r->arena);

@@ -41,9 +41,11 @@ struct dh_record {
 	size_t rawlen;
 	unsigned long long line; /* first input line of the record */
 	struct dh_buf arena;     /* owned storage for decoded names / values */
+	int keysep; /* flattened, and some key held the separator: names may
+		     * collide (dh_flat_check) */
 };
 
-#define DH_RECORD_INIT {NULL, 0, 0, NULL, 0, 0, DH_BUF_INIT}
+#define DH_RECORD_INIT {NULL, 0, 0, NULL, 0, 0, DH_BUF_INIT, 0}
 
 void dh_record_reset(struct dh_record *r); /* n = 0, arena emptied */
 void dh_record_release(struct dh_record *r);

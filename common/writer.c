@@ -108,6 +108,25 @@ csv_needs_quotes(const char *p, size_t n)
 	return 0;
 }
 
+/* A JSON string's content holds neither a backslash nor a comma. */
+static int
+jstr_plain(const char *p, size_t n)
+{
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t v;
+
+		memcpy(&v, p + i, 8);
+		if (HASZERO(v ^ (ONES * ',')) | HASZERO(v ^ (ONES * '\\')))
+			return 0;
+	}
+	for (; i < n; i++)
+		if (p[i] == ',' || p[i] == '\\')
+			return 0;
+	return 1;
+}
+
 static void
 csv_put(struct dh_buf *b, const char *p, size_t n, int lone)
 {
@@ -241,12 +260,18 @@ write_delimited(struct dh_writer *w, const struct dh_record *rec,
 			dh_buf_addc(&w->line, sep);
 		if (f == NULL)
 			continue;
-		if (f->type == DH_V_STR ||
-		    (f->type == DH_V_JSTR && memchr(f->val, '\\', f->vlen) == NULL)) {
-			if (f->type == DH_V_STR)
-				put_text(w, f->val, f->vlen);
-			else
-				put_text(w, f->val + 1, f->vlen - 2);
+		if (f->type == DH_V_STR) {
+			put_text(w, f->val, f->vlen);
+		} else if (f->type == DH_V_JSTR && w->fmt == DH_FMT_CSV &&
+			   jstr_plain(f->val + 1, f->vlen - 2)) {
+			/* no escapes and no comma: the token's bytes are the
+			 * field (a JSON string holds no raw quote, CR or LF) */
+			dh_buf_add(&w->line, f->val + 1, f->vlen - 2);
+			if (f->vlen == 2 && w->ncols == 1)
+				dh_buf_add(&w->line, "\"\"", 2);
+		} else if (f->type == DH_V_JSTR &&
+			   memchr(f->val, '\\', f->vlen) == NULL) {
+			put_text(w, f->val + 1, f->vlen - 2);
 		} else {
 			const char *p;
 			size_t n;
