@@ -60,6 +60,9 @@ dh_writer_clone(const struct dh_writer *w, struct dh_writer *clone,
 	memset(&clone->scratch, 0, sizeof(clone->scratch));
 	clone->slot = NULL;
 	clone->idx = clone->offs = NULL;
+	clone->kc = NULL;
+	clone->nkc = 0;
+	memset(&clone->kcbuf, 0, sizeof(clone->kcbuf));
 	clone->tmpcap = 0;
 }
 
@@ -68,6 +71,8 @@ dh_writer_release(struct dh_writer *w)
 {
 	size_t i;
 
+	free(w->kc);
+	dh_buf_release(&w->kcbuf);
 	if (w->is_clone) {
 		free(w->slot);
 		free(w->idx);
@@ -339,6 +344,46 @@ put_key(struct dh_writer *w, const char *p, size_t n, struct dh_buf *err)
 	return 0;
 }
 
+/*
+ * The key of field i, quoted once per name: records mostly repeat the
+ * last one's names.  Compared by bytes: a name's pointer may be reused
+ * for another name (a reader's buffer).
+ */
+static int
+put_cached_key(struct dh_writer *w, size_t i, const struct dh_field *f,
+	       struct dh_buf *err)
+{
+	struct dh_keycache *k;
+	size_t start;
+
+	if (i < w->nkc && w->kc[i].nlen == f->nlen &&
+	    memcmp(w->kcbuf.data + w->kc[i].noff, f->name, f->nlen) == 0) {
+		k = &w->kc[i];
+		dh_buf_add(&w->line, w->kcbuf.data + k->off, k->len);
+		return 0;
+	}
+	start = w->line.len;
+	if (put_key(w, f->name, f->nlen, err) != 0)
+		return -1;
+	if (i >= w->nkc) {
+		w->kc = dh_xreallocarray(w->kc, i + 1, sizeof(*w->kc));
+		while (w->nkc <= i)
+			w->kc[w->nkc++].nlen = SIZE_MAX;
+	}
+	k = &w->kc[i];
+	k->nlen = f->nlen;
+	k->noff = w->kcbuf.len;
+	dh_buf_add(&w->kcbuf, f->name, f->nlen);
+	k->off = w->kcbuf.len;
+	k->len = w->line.len - start;
+	dh_buf_add(&w->kcbuf, w->line.data + start, k->len);
+	if (w->kcbuf.len > (1u << 20)) { /* names that change: start over */
+		w->nkc = 0;
+		dh_buf_reset(&w->kcbuf);
+	}
+	return 0;
+}
+
 /* Length of the first segment of name (before sep). */
 static size_t
 seglen(const char *p, size_t n, char sep)
@@ -473,7 +518,7 @@ write_json(struct dh_writer *w, const struct dh_record *rec, struct dh_buf *err)
 
 			if (i)
 				dh_buf_addc(&w->line, ',');
-			if (put_key(w, f->name, f->nlen, err) != 0 ||
+			if (put_cached_key(w, i, f, err) != 0 ||
 			    put_json_value(w, f, 0, err) != 0)
 				return -1;
 		}

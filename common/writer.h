@@ -20,6 +20,12 @@
 
 #define DH_WRITE_UNFLATTEN 1u /* JSON: a.b=1 becomes {"a":{"b":1}} */
 
+/* A field name and its quoted JSON key, at one field position. */
+struct dh_keycache {
+	size_t noff, nlen; /* the name's bytes in kcbuf */
+	size_t off, len;   /* "name": in kcbuf */
+};
+
 struct dh_writer {
 	struct dh_out *out;
 	enum dh_format fmt;
@@ -36,6 +42,9 @@ struct dh_writer {
 	size_t *idx, *offs;
 	size_t tmpcap;
 	int is_clone; /* shares cols and colmap with the writer it copies */
+	struct dh_keycache *kc;
+	size_t nkc;
+	struct dh_buf kcbuf;
 };
 
 void dh_writer_init(struct dh_writer *w, struct dh_out *out,
