@@ -78,6 +78,7 @@ struct lane {
 	struct dh_record rec, flat, sel;
 	struct dh_buf err;
 	const struct conv *c; /* workers: the settings, read-only */
+	const struct par *par; /* workers: the file */
 	int scanflat;         /* the reader flattened already */
 };
 
@@ -262,11 +263,13 @@ convert_one(struct conv *c, struct dh_record *rec, const char *name)
 	dh_reject(&c->rj, name, rec->line, rec->raw, rec->rawlen, l->err.data);
 }
 
-/* Workers of the parallel path (common/pmap) over a JSON-lines file. */
+/* Workers of the parallel path (common/pmap). */
 struct par {
 	struct conv *c;
 	const char *name;
 	unsigned rflags;
+	enum dh_format fmt;
+	const struct dh_reader *header; /* CSV and TSV: the file's header */
 };
 
 static void *
@@ -276,10 +279,9 @@ lane_new(void *arg)
 	struct lane *l = dh_xcalloc(1, sizeof(*l));
 
 	l->c = p->c;
+	l->par = p;
 	l->scanflat = p->c->main.scanflat;
 	dh_writer_clone(&p->c->main.w, &l->w, NULL);
-	dh_reader_open(&l->r, NULL, DH_FMT_JSONL, p->rflags);
-	l->r.sep = p->c->sep;
 	return l;
 }
 
@@ -289,7 +291,6 @@ lane_free(void *ts)
 	struct lane *l = ts;
 
 	dh_writer_release(&l->w);
-	dh_reader_close(&l->r);
 	dh_record_release(&l->rec);
 	dh_record_release(&l->flat);
 	dh_record_release(&l->sel);
@@ -297,37 +298,38 @@ lane_free(void *ts)
 	free(l);
 }
 
+/* A chunk of whole records, read as a small input of its own. */
 static void
 lane_work(void *ts, struct dh_pmap_job *job)
 {
 	struct lane *l = ts;
 	const struct conv *c = l->c;
-	const char *p = job->in, *e = job->in + job->inlen;
-	unsigned long long line = 0;
+	struct dh_input in;
+	int rc;
 
 	l->w.out = &job->out;
-	while (p < e) {
-		const char *nl = memchr(p, '\n', (size_t)(e - p));
-		size_t len = nl ? (size_t)(nl - p) : (size_t)(e - p);
-		int rc;
-
-		line++;
-		rc = dh_reader_jsonl_line(&l->r, p, len, line, &l->rec);
-		p += len + (nl != NULL);
-		if (rc == 0)
-			continue;
+	dh_input_open_mem(&in, job->in, job->inlen, l->par->name);
+	dh_reader_open(&l->r, &in, l->par->fmt, l->par->rflags);
+	l->r.sep = c->sep;
+	if (l->par->header != NULL)
+		dh_reader_share_header(&l->r, l->par->header);
+	while ((rc = dh_read(&l->r, &l->rec)) != 0) {
 		job->records_in++;
 		if (rc < 0) {
-			dh_pmap_bad(job, line, l->rec.raw, l->rec.rawlen, l->r.err.data);
+			dh_pmap_bad(job, l->rec.line, l->rec.raw, l->rec.rawlen,
+				    l->r.err.data);
 			continue;
 		}
 		if (convert(c, l, &l->rec) != 0) {
-			dh_pmap_bad(job, line, l->rec.raw, l->rec.rawlen, l->err.data);
+			dh_pmap_bad(job, l->rec.line, l->rec.raw, l->rec.rawlen,
+				    l->err.data);
 			continue;
 		}
 		job->records_out++;
 	}
-	job->lines = line;
+	job->lines = in.line;
+	dh_reader_close(&l->r);
+	dh_input_close(&in);
 }
 
 static void
@@ -341,8 +343,10 @@ lane_bad(void *arg, unsigned long long line, const char *raw, size_t rawlen,
 }
 
 /*
- * Big JSON-lines files convert in chunks on every CPU: records are lines,
- * so chunks split exactly.  DH_THREADS=N sets the workers (1: never).
+ * Big files convert in chunks on every CPU when chunks split exactly:
+ * JSON lines and TSV at newlines; CSV at newlines outside quotes, which
+ * is exact up to the first malformed row, so only when that row stops the
+ * run (no --rejects).  DH_THREADS=N sets the workers (1: never).
  */
 static int
 parallel_ok(const struct conv *c, const struct dh_input *in, enum dh_format fmt)
@@ -350,7 +354,10 @@ parallel_ok(const struct conv *c, const struct dh_input *in, enum dh_format fmt)
 	struct stat st;
 	const char *env = getenv("DH_THREADS");
 
-	if (fmt != DH_FMT_JSONL || c->union_cols || !in->regular || c->nthreads < 2)
+	if (c->union_cols || !in->regular || c->nthreads < 2)
+		return 0;
+	if (fmt != DH_FMT_JSONL && fmt != DH_FMT_TSV &&
+	    (fmt != DH_FMT_CSV || c->rj.path != NULL))
 		return 0;
 	if (env != NULL && *env != '\0')
 		return 1;
@@ -389,9 +396,14 @@ convert_file(struct conv *c, const char *path, unsigned rflags, int first)
 		rflags |= DH_READ_FLATTEN;
 	dh_reader_open(&r, &in, fmt, rflags);
 	r.sep = c->sep;
-	/* until a record is written (CSV columns and header, the JSON "[")
-	 * every record goes one by one; then, when allowed, in parallel */
-	while ((!par || c->main.w.nrec == 0) && (rc = dh_read(&r, &rec)) != 0) {
+	/*
+	 * Until a record is written (CSV columns and header, the JSON "[")
+	 * every record goes one by one; then, when allowed, in parallel.  A
+	 * CSV row that a bare CR ended mid-line holds the rest of its line:
+	 * go on one by one until it is used up.
+	 */
+	while ((!par || c->main.w.nrec == 0 || r.rem_len > 0) &&
+	       (rc = dh_read(&r, &rec)) != 0) {
 		c->st.records_in++;
 		if (rc < 0) {
 			c->st.rejected++;
@@ -402,8 +414,10 @@ convert_file(struct conv *c, const char *path, unsigned rflags, int first)
 		convert_one(c, &rec, in.loc.name);
 	}
 	if (par && c->main.w.nrec > 0) {
-		struct par p = {c, in.loc.name, rflags};
-		struct dh_pmap_ops ops = {lane_new, lane_free, lane_work, lane_bad, &p};
+		struct par p = {c, in.loc.name, rflags, fmt,
+				delimited(fmt) ? &r : NULL};
+		struct dh_pmap_ops ops = {lane_new, lane_free, lane_work, lane_bad,
+					  &p, fmt == DH_FMT_CSV ? dh_csv_cut : NULL};
 
 		dh_pmap_lines(&in, c->nthreads, &ops, &c->out, &c->st.records_in,
 			      &c->st.records_out);

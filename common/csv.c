@@ -83,6 +83,34 @@ find_comma(const char *p, const char *e)
 	return NULL;
 }
 
+size_t
+dh_csv_cut(const char *p, size_t n)
+{
+	const char *s = p, *e = p + n, *q;
+	size_t best = 0;
+	int odd = 0;
+
+	/* between two quotes every newline has the same parity */
+	for (;;) {
+		const char *stop;
+
+		q = memchr(s, '"', (size_t)(e - s));
+		stop = q ? q : e;
+		if (!odd) {
+			const char *t = stop;
+
+			while (t > s && t[-1] != '\n')
+				t--;
+			if (t > s)
+				best = (size_t)(t - p);
+		}
+		if (q == NULL)
+			return best;
+		odd = !odd;
+		s = q + 1;
+	}
+}
+
 void
 dh_csv_split(const char *line, size_t len, struct dh_record *rec)
 {

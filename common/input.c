@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -84,6 +85,23 @@ detect(const char *p, size_t n, int *need_more)
 		*need_more = 1;
 	}
 	return NULL;
+}
+
+void
+dh_input_open_mem(struct dh_input *in, const char *p, size_t n,
+		  const char *name)
+{
+	memset(in, 0, sizeof(*in));
+	in->fd = -1;
+	in->is_mem = 1;
+	in->regular = 1;
+	in->path = dh_xstrdup(name);
+	in->loc.name = in->path;
+	/* never written: fill() stops at eof before it would move bytes */
+	in->buf = (char *)(uintptr_t)p;
+	in->cap = in->end = n;
+	in->eof = 1;
+	in->bytes = n;
 }
 
 void
@@ -269,7 +287,8 @@ dh_input_close(struct dh_input *in)
 		archive_read_free(in->ar);
 	if (!in->is_stdin && in->fd >= 0)
 		close(in->fd);
-	free(in->buf);
+	if (!in->is_mem)
+		free(in->buf);
 	free(in->rawbuf);
 	free(in->path);
 	memset(in, 0, sizeof(*in));

@@ -28,6 +28,7 @@ struct dh_input {
 	char *path;        /* owned copy of the name */
 	int fd;
 	int is_stdin;
+	int is_mem; /* reads a caller's buffer (dh_input_open_mem) */
 	int regular; /* a regular file: reads never block */
 	char *buf;   /* owned */
 	size_t cap, pos, end;
@@ -45,6 +46,13 @@ struct dh_input {
 	void *idle_arg;
 };
 
+/*
+ * An input over the caller's bytes p[0..n) (borrowed: they must outlive
+ * it), named name in messages; lines count from 1.  For chunks of a
+ * bigger input (common/pmap).
+ */
+void dh_input_open_mem(struct dh_input *in, const char *p, size_t n,
+		       const char *name);
 /* Open path ("-" or NULL = stdin).  Exits 4 naming the path on failure. */
 void dh_input_open(struct dh_input *in, const char *path);
 /*

@@ -102,13 +102,20 @@ deliver(struct pmap *pm, struct dh_pmap_job *job, struct dh_input *in,
 	job->lines = 0;
 }
 
-/* Fill job with whole lines: the carried partial line, then fresh bytes. */
-static int
-fill(struct dh_input *in, struct dh_pmap_job *job, char **carry,
-     size_t *ncarry, size_t *capcarry)
+static size_t
+cut_lines(const char *p, size_t n)
 {
-	size_t got, keep;
-	char *nl;
+	while (n > 0 && p[n - 1] != '\n')
+		n--;
+	return n;
+}
+
+/* Fill job with whole records: the carried rest, then fresh bytes. */
+static int
+fill(struct dh_input *in, const struct dh_pmap_ops *ops,
+     struct dh_pmap_job *job, char **carry, size_t *ncarry, size_t *capcarry)
+{
+	size_t got, keep, k = 0;
 
 	if (job->incap < CHUNK + *ncarry) {
 		job->incap = CHUNK + *ncarry;
@@ -121,33 +128,25 @@ fill(struct dh_input *in, struct dh_pmap_job *job, char **carry,
 	for (;;) {
 		got = dh_input_read(in, job->in + job->inlen, job->incap - job->inlen);
 		job->inlen += got;
-		if (got == 0) /* end of input: the last line may lack "\n" */
+		if (got == 0) /* end of input: the last record may lack "\n" */
 			return job->inlen > 0;
-		nl = NULL;
-		if (job->inlen == job->incap || in->eof) {
-			size_t k = job->inlen;
-
-			while (k > 0 && job->in[k - 1] != '\n')
-				k--;
-			if (k > 0)
-				nl = job->in + k - 1;
-		}
-		if (nl != NULL)
+		if (job->inlen < job->incap)
+			continue;
+		k = (ops->cut ? ops->cut : cut_lines)(job->in, job->inlen);
+		if (k > 0)
 			break;
-		if (job->inlen == job->incap) {
-			/* one line longer than the chunk: grow */
-			job->incap *= 2;
-			job->in = dh_xrealloc(job->in, job->incap);
-		}
+		/* one record longer than the chunk: grow */
+		job->incap *= 2;
+		job->in = dh_xrealloc(job->in, job->incap);
 	}
-	keep = (size_t)(job->in + job->inlen - (nl + 1));
+	keep = job->inlen - k;
 	if (*capcarry < keep) {
 		*capcarry = keep;
 		*carry = dh_xrealloc(*carry, keep);
 	}
-	memcpy(*carry, nl + 1, keep);
+	memcpy(*carry, job->in + k, keep);
 	*ncarry = keep;
-	job->inlen -= keep;
+	job->inlen = k;
 	return 1;
 }
 
@@ -200,7 +199,7 @@ dh_pmap_lines(struct dh_input *in, int nthreads, const struct dh_pmap_ops *ops,
 		if (!more)
 			break;
 		job = &pm.jobs[next_fill];
-		more = fill(in, job, &carry, &ncarry, &capcarry);
+		more = fill(in, ops, job, &carry, &ncarry, &capcarry);
 		if (!more)
 			continue;
 		pthread_mutex_lock(&pm.mu);

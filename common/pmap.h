@@ -1,8 +1,9 @@
 /*
  * pmap: a line-oriented input processed in chunks by worker threads, the
  * results delivered in input order.  For per-record maps over formats
- * whose records are lines (JSON lines): dh-convert uses it on big regular
- * files, where a chunk never waits for input.
+ * whose records end at known newlines (JSON lines and TSV; CSV through a
+ * quote-counting cut): dh-convert uses it on big regular files, where a
+ * chunk never waits for input.
  *
  * The caller's work function turns a chunk of whole lines into output
  * bytes (job->out) and bad records (dh_pmap_bad); the main thread writes
@@ -50,6 +51,12 @@ struct dh_pmap_ops {
 	void (*bad)(void *arg, unsigned long long line, const char *raw,
 		    size_t rawlen, const char *reason);
 	void *arg;
+	/*
+	 * Where a chunk may end: the length of p[0..n)'s longest prefix
+	 * that ends a record (its "\n" included), 0 when none does.  NULL:
+	 * after the last newline (records are lines).  p starts a record.
+	 */
+	size_t (*cut)(const char *p, size_t n);
 };
 
 /* Worker side: note a bad record at the chunk's current output offset. */

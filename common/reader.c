@@ -62,7 +62,8 @@ dh_format_from_name(const char *path)
 static int
 starts_with_bom(struct dh_input *in)
 {
-	return in->line == 0 && in->pos == 0 && dh_input_peek(in, 3) >= 3 &&
+	return !in->is_mem && in->line == 0 && in->pos == 0 &&
+	       dh_input_peek(in, 3) >= 3 &&
 	       memcmp(in->buf, "\xef\xbb\xbf", 3) == 0;
 }
 
@@ -117,13 +118,25 @@ dh_reader_close(struct dh_reader *r)
 	size_t i;
 
 	dh_csv_free(r);
-	for (i = 0; i < r->ncols; i++)
-		free(r->names[i]);
-	free(r->names);
-	free(r->nlens);
+	if (!r->names_borrowed) {
+		for (i = 0; i < r->ncols; i++)
+			free(r->names[i]);
+		free(r->names);
+		free(r->nlens);
+	}
 	dh_buf_release(&r->err);
 	dh_buf_release(&r->rowraw);
 	dh_record_release(&r->hdr);
+}
+
+void
+dh_reader_share_header(struct dh_reader *r, const struct dh_reader *from)
+{
+	r->names = from->names;
+	r->nlens = from->nlens;
+	r->ncols = from->ncols;
+	r->have_header = from->have_header;
+	r->names_borrowed = 1;
 }
 
 int

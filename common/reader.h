@@ -38,6 +38,7 @@ struct dh_reader {
 	size_t *nlens;
 	size_t ncols;
 	int have_header;
+	int names_borrowed; /* the header belongs to another reader */
 	/* csv: libcsv state, and the unparsed rest of the current line */
 	struct csv_parser csv;
 	int csv_live;
@@ -77,6 +78,8 @@ int dh_reader_jsonl_line(struct dh_reader *r, const char *line, size_t len,
 /* A CSV/TSV row's fields get the header's names: 1, or -1 (r->err) when
  * the row has another number of fields. */
 int dh_reader_name_fields(struct dh_reader *r, struct dh_record *rec);
+/* Read with from's CSV/TSV header (borrowed: from must outlive r). */
+void dh_reader_share_header(struct dh_reader *r, const struct dh_reader *from);
 /* Take rec's values as the CSV/TSV header; -1 (r->err) on a duplicate. */
 int dh_reader_set_header(struct dh_reader *r, const struct dh_record *rec);
 
@@ -87,6 +90,14 @@ void dh_csv_free(struct dh_reader *r);
 /* Split a CSV line holding no '"' and no '\r' (the fast path): fields
  * borrow from line.  Exposed for the test that holds it against libcsv. */
 void dh_csv_split(const char *line, size_t len, struct dh_record *rec);
+/*
+ * For chunking (common/pmap): the length of p[0..n)'s longest prefix
+ * ending in a newline outside quotes, counting quotes from p, which must
+ * start a row; 0 when there is none.  Exact for well-formed CSV; after a
+ * malformed row it may cut elsewhere, so chunked reading is only for runs
+ * that stop at the first bad record.
+ */
+size_t dh_csv_cut(const char *p, size_t n);
 /* The same for a line with quotes that all close on it; 0 (and rec
  * untouched) when libcsv must take the line. */
 int dh_csv_split_quoted(const char *line, size_t len, struct dh_record *rec);

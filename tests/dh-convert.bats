@@ -1007,3 +1007,29 @@ stream_first() {
 	cmp -s lerr1 lerr2 || fail "late error differs: $(cat lerr1) / $(cat lerr2)"
 	grep -q '^dh-convert: late.jsonl:25000: ' lerr2 || fail "late error: $(cat lerr2)"
 }
+
+# CSV chunks are cut at newlines outside quotes: quoted newlines (LF and
+# CRLF) near every boundary must not move a record; TSV cuts at newlines.
+@test "parallel: CSV with quoted newlines and TSV give one thread's bytes" {
+	local root=$BATS_TEST_DIRNAME/..
+	"$root/build/tools/gen" -n 40000 -f csv -s 9 >g.csv
+	# a row of 17 fields (as the header) whose second holds newlines
+	awk 'NR > 1 && NR % 997 == 0 { printf "id%d,\"line one\nline \"\"two\"\"\r\nthree\"", NR; for (i = 3; i <= 17; i++) printf ","; print "" } { print }' g.csv >q.csv
+	[ "$(head -1 g.csv | tr ',' '\n' | wc -l)" -eq 17 ] || fail "the generator's header changed"
+	[ "$(wc -c <q.csv)" -gt $((12 * 1024 * 1024)) ] || fail "input too small for several chunks"
+	DH_THREADS=1 dh-convert -t jsonl q.csv >out1 2>err1 || fail "one thread: $(cat err1)"
+	DH_THREADS=2 dh-convert -t jsonl q.csv >out2 2>err2 || fail "two threads: $(cat err2)"
+	cmp -s out1 out2 || fail "CSV outputs differ"
+	[ "$(grep -c 'line one\\nline \\"two\\"\\r\\nthree' out2)" -eq 40 ] || fail "quoted newlines: $(grep -c 'line one' out2)"
+	DH_THREADS=1 dh-convert -t tsv q.csv >q.tsv
+	DH_THREADS=1 dh-convert -t jsonl q.tsv >tout1
+	DH_THREADS=2 dh-convert -t jsonl q.tsv >tout2
+	cmp -s tout1 out1 || fail "TSV round trip differs"
+	cmp -s tout1 tout2 || fail "TSV outputs differ"
+	# a malformed row late in the file stops both at the same line
+	awk 'NR == 30001 { print "1,\"x\"y" } { print }' g.csv >bad.csv
+	DH_THREADS=1 dh-convert -t jsonl bad.csv >/dev/null 2>berr1 && fail "accepted a bad row"
+	DH_THREADS=2 dh-convert -t jsonl bad.csv >/dev/null 2>berr2 && fail "accepted a bad row"
+	cmp -s berr1 berr2 || fail "errors differ: $(cat berr1) / $(cat berr2)"
+	grep -q '^dh-convert: bad.csv:30001: ' berr2 || fail "error: $(cat berr2)"
+}
