@@ -15,7 +15,16 @@ struct key {
 	const char *p; /* raw token content, or NULL when decoded into kbuf */
 	size_t off;    /* offset into kbuf when p is NULL */
 	size_t n;
+	uint32_t tag;  /* length and end bytes: most different keys differ here */
 };
+
+static uint32_t
+key_tag(const char *p, size_t n)
+{
+	return n == 0 ? 0
+		      : ((uint32_t)n << 16) ^ ((uint32_t)(unsigned char)p[0] << 8) ^
+				(unsigned char)p[n - 1];
+}
 
 struct scan {
 	const char *s, *p, *e;
@@ -407,11 +416,13 @@ add_key(struct scan *sc, size_t base, const char *tok, size_t toklen, int esc)
 		dh_json_unescape(tok, toklen, &sc->kbuf);
 		k.n = sc->kbuf.len - k.off;
 	}
+	k.tag = 0;
 	if (sc->nkeys - base <= 256) {
 		const char *kb = key_bytes(sc, &k);
 
+		k.tag = key_tag(kb, k.n);
 		for (i = base; i < sc->nkeys; i++)
-			if (sc->keys[i].n == k.n &&
+			if (sc->keys[i].tag == k.tag && sc->keys[i].n == k.n &&
 			    memcmp(key_bytes(sc, &sc->keys[i]), kb, k.n) == 0)
 				return -1;
 	}

@@ -267,6 +267,13 @@ write_delimited(struct dh_writer *w, const struct dh_record *rec,
 			continue;
 		if (f->type == DH_V_STR) {
 			put_text(w, f->val, f->vlen);
+		} else if (f->type == DH_V_NUM || f->type == DH_V_TRUE ||
+			   f->type == DH_V_FALSE) {
+			/* never needs quotes or escapes */
+			dh_buf_add(&w->line, f->val, f->vlen);
+		} else if (f->type == DH_V_NULL) {
+			if (w->ncols == 1)
+				dh_buf_add(&w->line, "\"\"", 2);
 		} else if (f->type == DH_V_JSTR && w->fmt == DH_FMT_CSV &&
 			   jstr_plain(f->val + 1, f->vlen - 2)) {
 			/* no escapes and no comma: the token's bytes are the
