@@ -1,4 +1,9 @@
+/* madvise(MADV_DONTNEED) is not POSIX: posix_madvise's does nothing on Linux */
+#define _DEFAULT_SOURCE
 #include <pthread.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -13,6 +18,9 @@ enum { FREE, READY, TAKEN, DONE };
 
 struct pmap {
 	const struct dh_pmap_ops *ops;
+	/* a plain regular file is mapped, and chunks point into it */
+	const char *map;
+	size_t mapsize, cursor;
 	struct dh_pmap_job *jobs;
 	size_t njobs;
 	size_t next_take; /* the oldest READY job a worker may take */
@@ -110,6 +118,70 @@ cut_lines(const char *p, size_t n)
 	return n;
 }
 
+/* From the mapped file: the next chunk of whole records, in place. */
+static int
+fill_mapped(struct pmap *pm, struct dh_pmap_job *job)
+{
+	size_t avail = pm->mapsize - pm->cursor, n = CHUNK, k;
+	const char *p = pm->map + pm->cursor;
+
+	if (avail == 0)
+		return 0;
+	for (;;) {
+		if (n >= avail) {
+			k = avail; /* the end: the last record may lack "\n" */
+			break;
+		}
+		k = (pm->ops->cut ? pm->ops->cut : cut_lines)(p, n);
+		if (k > 0)
+			break;
+		n *= 2;
+	}
+	job->in = (char *)(uintptr_t)p;
+	job->inlen = k;
+	pm->cursor += k;
+	return 1;
+}
+
+/* Drop the pages of a delivered chunk from the resident set: the file
+ * stays in the page cache, and RSS stays a few chunks however big it is. */
+static void
+release_mapped(struct pmap *pm, const struct dh_pmap_job *job)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t start = (size_t)(job->in - pm->map), end = start + job->inlen;
+
+	start = (start + page - 1) / page * page;
+	end = end / page * page;
+	if (end > start)
+		madvise((char *)(uintptr_t)pm->map + start, end - start, MADV_DONTNEED);
+}
+
+/* Map in's file from where reading got to; 0 when it cannot be. */
+static int
+map_input(struct pmap *pm, struct dh_input *in)
+{
+	struct stat st;
+	off_t at;
+	void *m;
+
+	if (in->ar != NULL || in->is_mem || in->fd < 0 || !in->regular ||
+	    fstat(in->fd, &st) != 0 || st.st_size <= 0)
+		return 0;
+	at = lseek(in->fd, 0, SEEK_CUR);
+	if (at < 0 || (size_t)at < in->end - in->pos || at > st.st_size)
+		return 0;
+	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, in->fd, 0);
+	if (m == MAP_FAILED)
+		return 0;
+	pm->map = m;
+	pm->mapsize = (size_t)st.st_size;
+	/* the bytes the input read ahead are next */
+	pm->cursor = (size_t)at - (in->end - in->pos);
+	in->pos = in->end;
+	return 1;
+}
+
 /* Fill job with whole records: the carried rest, then fresh bytes. */
 static int
 fill(struct dh_input *in, const struct dh_pmap_ops *ops,
@@ -170,6 +242,7 @@ dh_pmap_lines(struct dh_input *in, int nthreads, const struct dh_pmap_ops *ops,
 	pthread_mutex_init(&pm.mu, NULL);
 	pthread_cond_init(&pm.cv_ready, NULL);
 	pthread_cond_init(&pm.cv_done, NULL);
+	map_input(&pm, in);
 	th = dh_xcalloc((size_t)nthreads, sizeof(*th));
 	for (t = 0; t < nthreads; t++)
 		if (pthread_create(&th[t], NULL, worker, &pm) != 0)
@@ -184,6 +257,8 @@ dh_pmap_lines(struct dh_input *in, int nthreads, const struct dh_pmap_ops *ops,
 			if (job->state == DONE) {
 				pthread_mutex_unlock(&pm.mu);
 				deliver(&pm, job, in, out, records_in, records_out);
+				if (pm.map != NULL)
+					release_mapped(&pm, job);
 				pthread_mutex_lock(&pm.mu);
 				job->state = FREE;
 				next_write = (next_write + 1) % pm.njobs;
@@ -199,7 +274,8 @@ dh_pmap_lines(struct dh_input *in, int nthreads, const struct dh_pmap_ops *ops,
 		if (!more)
 			break;
 		job = &pm.jobs[next_fill];
-		more = fill(in, ops, job, &carry, &ncarry, &capcarry);
+		more = pm.map != NULL ? fill_mapped(&pm, job)
+				      : fill(in, ops, job, &carry, &ncarry, &capcarry);
 		if (!more)
 			continue;
 		pthread_mutex_lock(&pm.mu);
@@ -214,8 +290,16 @@ dh_pmap_lines(struct dh_input *in, int nthreads, const struct dh_pmap_ops *ops,
 	pthread_mutex_unlock(&pm.mu);
 	for (t = 0; t < nthreads; t++)
 		pthread_join(th[t], NULL);
+	if (pm.map != NULL) {
+		/* every byte up to the cursor has now been read */
+		in->bytes_raw = pm.cursor;
+		in->bytes = pm.cursor;
+		in->eof = 1;
+		munmap((void *)(uintptr_t)pm.map, pm.mapsize);
+	}
 	for (i = 0; i < pm.njobs; i++) {
-		free(pm.jobs[i].in);
+		if (pm.map == NULL)
+			free(pm.jobs[i].in);
 		free(pm.jobs[i].bad);
 		dh_out_close(&pm.jobs[i].out);
 	}
