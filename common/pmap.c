@@ -1,6 +1,8 @@
 /* madvise(MADV_DONTNEED) is not POSIX: posix_madvise's does nothing on Linux */
 #define _DEFAULT_SOURCE
 #include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <stdint.h>
@@ -157,6 +159,39 @@ release_mapped(struct pmap *pm, const struct dh_pmap_job *job)
 		madvise((char *)(uintptr_t)pm->map + start, end - start, MADV_DONTNEED);
 }
 
+/*
+ * A mapped file cut short under us raises SIGBUS on the missing pages.
+ * The handler can only use what is set up before: this one message, the
+ * one piece of state here that is not a caller's (signals leave no other
+ * way).
+ */
+static char bus_msg[512];
+static size_t bus_len;
+
+static void
+on_sigbus(int sig)
+{
+	(void)sig;
+	if (write(2, bus_msg, bus_len) < 0)
+		_exit(DH_EXIT_IO);
+	_exit(DH_EXIT_IO);
+}
+
+static void
+catch_sigbus(const char *name)
+{
+	struct sigaction sa;
+	int n = snprintf(bus_msg, sizeof(bus_msg),
+			 "%s: %s: the file shrank while it was being read\n",
+			 dh_progname(), name);
+
+	bus_len = n > 0 && (size_t)n < sizeof(bus_msg) ? (size_t)n : 0;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigbus;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, NULL);
+}
+
 /* Map in's file from where reading got to; 0 when it cannot be. */
 static int
 map_input(struct pmap *pm, struct dh_input *in)
@@ -174,6 +209,7 @@ map_input(struct pmap *pm, struct dh_input *in)
 	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, in->fd, 0);
 	if (m == MAP_FAILED)
 		return 0;
+	catch_sigbus(in->loc.name);
 	pm->map = m;
 	pm->mapsize = (size_t)st.st_size;
 	/* the bytes the input read ahead are next */
