@@ -302,6 +302,18 @@ static int scan_value(struct scan *sc, int depth, enum dh_vtype *t);
 static int scan_array(struct scan *sc, int depth, struct dh_record *rec,
 		      const struct fname *prefix);
 
+/* memchr for the short strings keys are: no call, no setup */
+static inline int
+has_byte(const char *p, size_t n, char c)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i] == c)
+			return 1;
+	return 0;
+}
+
 /* Decimal digits of v into out (no NUL); returns their count. */
 static size_t
 utoa(char *out, size_t v)
@@ -327,8 +339,8 @@ join_name(struct scan *sc, struct dh_record *rec, const struct fname *prefix,
 
 	n.p = NULL;
 	n.off = rec->arena.len;
-	if (memchr(key, sc->sep, klen) != NULL ||
-	    (prefix->p != NULL && memchr(prefix->p, sc->sep, prefix->len) != NULL))
+	if (has_byte(key, klen, sc->sep) ||
+	    (prefix->p != NULL && has_byte(prefix->p, prefix->len, sc->sep)))
 		rec->keysep = 1;
 	o = dh_buf_reserve(&rec->arena, prefix->len + 1 + klen);
 	memcpy(o, prefix->p ? prefix->p : rec->arena.data + prefix->off,
@@ -337,7 +349,7 @@ join_name(struct scan *sc, struct dh_record *rec, const struct fname *prefix,
 	rec->arena.len += prefix->len + 1;
 	if (!tok)
 		dh_buf_add(&rec->arena, key, klen);
-	else if (memchr(key, '\\', klen) == NULL)
+	else if (!has_byte(key, klen, '\\'))
 		dh_buf_add(&rec->arena, key + 1, klen - 2);
 	else
 		dh_json_unescape(key, klen, &rec->arena);
@@ -522,7 +534,7 @@ scan_object(struct scan *sc, int depth, struct dh_record *rec,
 			struct fname name;
 
 			if (sc->flatten && prefix == NULL &&
-			    memchr(k, sc->sep, klen) != NULL)
+			    has_byte(k, klen, sc->sep))
 				rec->keysep = 1;
 			if (prefix != NULL) {
 				name = join_name(sc, rec, prefix, k, klen, 1);
