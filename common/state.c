@@ -1,6 +1,14 @@
+/* flock(2) is BSD, not POSIX */
+#define _DEFAULT_SOURCE
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "err.h"
 #include "json.h"
 #include "state.h"
 
@@ -149,4 +157,52 @@ dh_partition_name(struct dh_buf *out, const char *key, size_t klen,
 		return -1;
 	}
 	return 0;
+}
+
+int
+dh_table_lock(const char *tabledir, const char *table, double wait_secs)
+{
+	struct dh_buf b = DH_BUF_INIT;
+	struct timespec start, now, pause = {0, 50 * 1000 * 1000};
+	int fd;
+
+	dh_buf_addf(&b, "%s/_LOCK", tabledir);
+	do
+		fd = open(b.data, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	while (fd < 0 && errno == EINTR);
+	if (fd < 0)
+		dh_die_errno(DH_EXIT_IO, "%s", b.data);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			dh_die_errno(DH_EXIT_IO, "lock %s", b.data);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((double)(now.tv_sec - start.tv_sec) +
+			    (double)(now.tv_nsec - start.tv_nsec) / 1e9 >= wait_secs)
+			dh_die(DH_EXIT_BUSY, "table %s is being written by another process (%s is locked; use --wait SECS to wait)",
+			       table, b.data);
+		nanosleep(&pause, NULL);
+	}
+	dh_buf_release(&b);
+	return fd;
+}
+
+void
+dh_journal(const char *statedir, const char *json_line)
+{
+	struct dh_buf b = DH_BUF_INIT;
+	size_t n = strlen(json_line);
+	int fd;
+
+	dh_buf_addf(&b, "%s/_log.jsonl", statedir);
+	do
+		fd = open(b.data, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	while (fd < 0 && errno == EINTR);
+	if (fd < 0)
+		dh_die_errno(DH_EXIT_IO, "%s", b.data);
+	/* one write: appends from concurrent writers never interleave */
+	if (write(fd, json_line, n) != (ssize_t)n || fsync(fd) != 0)
+		dh_die_errno(DH_EXIT_IO, "write error: %s", b.data);
+	close(fd);
+	dh_buf_release(&b);
 }

@@ -44,4 +44,13 @@ void dh_hive_unescape(struct dh_buf *out, const char *s, size_t n);
 int dh_partition_name(struct dh_buf *out, const char *key, size_t klen,
 		      const char *v, size_t vlen, const char **why);
 
+/*
+ * Take the table's writer lock (flock on TABLEDIR/_LOCK), waiting up to
+ * wait_secs; past that exit 5 naming the table.  Returns the descriptor
+ * to keep open until the end.
+ */
+int dh_table_lock(const char *tabledir, const char *table, double wait_secs);
+/* Append one JSON line (with its newline) to STATE/_log.jsonl, fsynced. */
+void dh_journal(const char *statedir, const char *json_line);
+
 #endif

@@ -1,0 +1,267 @@
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "err.h"
+#include "manifest.h"
+#include "xalloc.h"
+
+void
+dh_manifest_add_file(struct dh_manifest *m, const char *name,
+		     unsigned long long bytes, unsigned long long records,
+		     const char *xxh128)
+{
+	struct dh_manifest_file *f;
+
+	m->files = dh_xreallocarray(m->files, m->nfiles + 1, sizeof(*m->files));
+	f = &m->files[m->nfiles++];
+	f->name = dh_xstrdup(name);
+	f->bytes = bytes;
+	f->records = records;
+	snprintf(f->xxh128, sizeof(f->xxh128), "%s", xxh128);
+}
+
+void
+dh_manifest_add_input(struct dh_manifest *m, const char *path, int partition,
+		      unsigned long long bytes, const char *xxh128)
+{
+	struct dh_manifest_input *in;
+
+	m->inputs = dh_xreallocarray(m->inputs, m->ninputs + 1, sizeof(*m->inputs));
+	in = &m->inputs[m->ninputs++];
+	in->path = dh_xstrdup(path);
+	in->partition = partition;
+	in->bytes = bytes;
+	snprintf(in->xxh128, sizeof(in->xxh128), "%s", xxh128);
+}
+
+static json_t *
+jstr(const char *s)
+{
+	/* json_string refuses invalid UTF-8: names here are checked before */
+	json_t *j = json_string(s != NULL ? s : "");
+
+	if (j == NULL)
+		dh_die(DH_EXIT_DATA, "not valid UTF-8 in a manifest: %s", s);
+	return j;
+}
+
+char *
+dh_manifest_dump(const struct dh_manifest *m, size_t *len)
+{
+	json_t *o = json_object(), *files = json_array(), *inputs = json_array();
+	json_t *cmd = json_array();
+	unsigned long long records = 0, bytes = 0;
+	size_t i;
+	char *text;
+	struct dh_buf b = DH_BUF_INIT;
+
+	for (i = 0; i < m->nfiles; i++) {
+		json_t *f = json_object();
+
+		json_object_set_new(f, "name", jstr(m->files[i].name));
+		json_object_set_new(f, "bytes", json_integer((json_int_t)m->files[i].bytes));
+		json_object_set_new(f, "records", json_integer((json_int_t)m->files[i].records));
+		json_object_set_new(f, "xxh128", jstr(m->files[i].xxh128));
+		json_array_append_new(files, f);
+		records += m->files[i].records;
+		bytes += m->files[i].bytes;
+	}
+	for (i = 0; i < m->ninputs; i++) {
+		json_t *in = json_object();
+
+		json_object_set_new(in, "path", jstr(m->inputs[i].path));
+		if (m->inputs[i].partition) {
+			json_object_set_new(in, "manifest_xxh128", jstr(m->inputs[i].xxh128));
+		} else {
+			json_object_set_new(in, "bytes", json_integer((json_int_t)m->inputs[i].bytes));
+			json_object_set_new(in, "xxh128", jstr(m->inputs[i].xxh128));
+		}
+		json_array_append_new(inputs, in);
+	}
+	for (i = 0; i < m->ncommand; i++)
+		json_array_append_new(cmd, jstr(m->command[i]));
+	json_object_set_new(o, "dh_manifest", json_integer(1));
+	json_object_set_new(o, "table", jstr(m->table));
+	json_object_set_new(o, "partition", jstr(m->partition));
+	json_object_set_new(o, "format", jstr(m->format));
+	json_object_set_new(o, "compression", m->compression ? jstr(m->compression) : json_null());
+	json_object_set_new(o, "files", files);
+	json_object_set_new(o, "records", json_integer((json_int_t)records));
+	json_object_set_new(o, "bytes", json_integer((json_int_t)bytes));
+	json_object_set_new(o, "inputs", inputs);
+	json_object_set_new(o, "command", cmd);
+	json_object_set_new(o, "created", jstr(m->created));
+	json_object_set_new(o, "dh_version", jstr(DH_VERSION));
+	text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	if (text == NULL)
+		dh_die(DH_EXIT_IO, "out of memory (manifest)");
+	dh_buf_adds(&b, text);
+	dh_buf_addc(&b, '\n');
+	free(text);
+	return dh_buf_detach(&b, len);
+}
+
+static int
+plain_name(const char *s)
+{
+	return s[0] != '\0' && s[0] != '.' && s[0] != '_' && strchr(s, '/') == NULL;
+}
+
+static char *
+get_str(json_t *o, const char *key, int required, struct dh_buf *err)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (v == NULL || json_is_null(v)) {
+		if (required)
+			dh_buf_addf(err, "field \"%s\" is missing", key);
+		return NULL;
+	}
+	if (!json_is_string(v)) {
+		dh_buf_addf(err, "field \"%s\" is not a string", key);
+		return NULL;
+	}
+	return dh_xmemdup(json_string_value(v), json_string_length(v));
+}
+
+static int
+get_count(json_t *o, const char *key, unsigned long long *out, struct dh_buf *err)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!json_is_integer(v) || json_integer_value(v) < 0) {
+		dh_buf_addf(err, "field \"%s\" is not a count", key);
+		return -1;
+	}
+	*out = (unsigned long long)json_integer_value(v);
+	return 0;
+}
+
+int
+dh_manifest_load(const char *path, struct dh_manifest *m, struct dh_buf *err)
+{
+	json_error_t je;
+	json_t *o, *files, *inputs, *cmd, *v;
+	size_t i;
+
+	memset(m, 0, sizeof(*m));
+	o = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+	if (o == NULL) {
+		dh_buf_addf(err, "line %d: %s", je.line, je.text);
+		return -1;
+	}
+	v = json_object_get(o, "dh_manifest");
+	if (!json_is_integer(v) || json_integer_value(v) != 1) {
+		dh_buf_adds(err, "not a version 1 manifest");
+		goto fail;
+	}
+	if ((m->table = get_str(o, "table", 1, err)) == NULL ||
+	    (m->partition = get_str(o, "partition", 1, err)) == NULL ||
+	    (m->format = get_str(o, "format", 1, err)) == NULL)
+		goto fail;
+	m->compression = get_str(o, "compression", 0, err);
+	if (err->len)
+		goto fail;
+	files = json_object_get(o, "files");
+	if (!json_is_array(files)) {
+		dh_buf_adds(err, "field \"files\" is not an array");
+		goto fail;
+	}
+	for (i = 0; i < json_array_size(files); i++) {
+		json_t *f = json_array_get(files, i);
+		char *name = get_str(f, "name", 1, err), *h;
+		unsigned long long bytes, records;
+
+		if (name == NULL)
+			goto fail;
+		if (!plain_name(name)) {
+			dh_buf_addf(err, "file name \"%s\" is not a plain name in the partition", name);
+			free(name);
+			goto fail;
+		}
+		h = get_str(f, "xxh128", 1, err);
+		if (h == NULL || strlen(h) != 32 || get_count(f, "bytes", &bytes, err) ||
+		    get_count(f, "records", &records, err)) {
+			if (h != NULL && strlen(h) != 32 && err->len == 0)
+				dh_buf_adds(err, "field \"xxh128\" is not 32 hex digits");
+			free(name);
+			free(h);
+			goto fail;
+		}
+		dh_manifest_add_file(m, name, bytes, records, h);
+		free(name);
+		free(h);
+	}
+	inputs = json_object_get(o, "inputs");
+	for (i = 0; json_is_array(inputs) && i < json_array_size(inputs); i++) {
+		json_t *in = json_array_get(inputs, i);
+		char *p = get_str(in, "path", 1, err), *h;
+		unsigned long long bytes = 0;
+		int part = json_object_get(in, "manifest_xxh128") != NULL;
+
+		if (p == NULL)
+			goto fail;
+		h = get_str(in, part ? "manifest_xxh128" : "xxh128", 1, err);
+		if (h == NULL || (!part && get_count(in, "bytes", &bytes, err))) {
+			free(p);
+			free(h);
+			goto fail;
+		}
+		dh_manifest_add_input(m, p, part, bytes, h);
+		free(p);
+		free(h);
+	}
+	cmd = json_object_get(o, "command");
+	for (i = 0; json_is_array(cmd) && i < json_array_size(cmd); i++) {
+		json_t *c = json_array_get(cmd, i);
+
+		if (!json_is_string(c))
+			continue;
+		m->command = dh_xreallocarray(m->command, m->ncommand + 1, sizeof(*m->command));
+		m->command[m->ncommand++] = dh_xstrdup(json_string_value(c));
+	}
+	v = json_object_get(o, "created");
+	if (json_is_string(v))
+		snprintf(m->created, sizeof(m->created), "%s", json_string_value(v));
+	json_decref(o);
+	return 0;
+fail:
+	json_decref(o);
+	dh_manifest_release(m);
+	return -1;
+}
+
+void
+dh_manifest_release(struct dh_manifest *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->nfiles; i++)
+		free(m->files[i].name);
+	for (i = 0; i < m->ninputs; i++)
+		free(m->inputs[i].path);
+	for (i = 0; i < m->ncommand; i++)
+		free(m->command[i]);
+	free(m->files);
+	free(m->inputs);
+	free(m->command);
+	free(m->table);
+	free(m->partition);
+	free(m->format);
+	free(m->compression);
+	memset(m, 0, sizeof(*m));
+}
+
+void
+dh_time_now_iso(char out[32])
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}

@@ -1,0 +1,61 @@
+/*
+ * manifest: a partition's _MANIFEST (DESIGN §4), written and read with
+ * jansson.  Keys keep the documented order; hashes are xxh128 as
+ * `xxhsum -H2` prints them.
+ *
+ * Ownership: struct dh_manifest owns every string and array in it;
+ * dh_manifest_release() frees them.  Initialise with memset 0.
+ */
+#ifndef DH_MANIFEST_H
+#define DH_MANIFEST_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "hash.h"
+
+struct dh_manifest_file {
+	char *name;
+	unsigned long long bytes, records;
+	char xxh128[DH_HASH_HEX];
+};
+
+struct dh_manifest_input {
+	char *path;
+	int partition; /* 1: manifest_xxh128 of a partition; 0: a file */
+	unsigned long long bytes;
+	char xxh128[DH_HASH_HEX];
+};
+
+struct dh_manifest {
+	char *table, *partition, *format, *compression; /* compression may be NULL */
+	struct dh_manifest_file *files;
+	size_t nfiles;
+	struct dh_manifest_input *inputs;
+	size_t ninputs;
+	char **command;
+	size_t ncommand;
+	char created[32];
+};
+
+void dh_manifest_add_file(struct dh_manifest *m, const char *name,
+			  unsigned long long bytes, unsigned long long records,
+			  const char *xxh128);
+void dh_manifest_add_input(struct dh_manifest *m, const char *path,
+			   int partition, unsigned long long bytes,
+			   const char *xxh128);
+/* The manifest as JSON text (indented, newline at the end); caller frees. */
+char *dh_manifest_dump(const struct dh_manifest *m, size_t *len);
+/*
+ * Read path into m: 0, or -1 with the reason in err.  File names that are
+ * not plain names in the partition (a '/', "..", a leading '.' or '_')
+ * are refused: a manifest never points outside its partition.
+ */
+int dh_manifest_load(const char *path, struct dh_manifest *m,
+		     struct dh_buf *err);
+void dh_manifest_release(struct dh_manifest *m);
+
+/* Now as ISO 8601 UTC with T and Z, no fraction, into out[32]. */
+void dh_time_now_iso(char out[32]);
+
+#endif

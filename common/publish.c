@@ -1,0 +1,202 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "err.h"
+#include "publish.h"
+#include "xalloc.h"
+
+/*
+ * Temporary files not yet committed, removed by an atexit handler when
+ * the program ends before committing them (dh_die exits).  Process-wide
+ * by nature: the one registry the library keeps.
+ */
+static char **pending;
+static size_t npending, cappending;
+static int handler_set;
+
+static void
+remove_pending(void)
+{
+	size_t i;
+
+	for (i = 0; i < npending; i++)
+		if (pending[i] != NULL)
+			unlink(pending[i]);
+}
+
+static void
+track(const char *path)
+{
+	size_t i;
+
+	if (!handler_set) {
+		atexit(remove_pending);
+		handler_set = 1;
+	}
+	for (i = 0; i < npending; i++)
+		if (pending[i] == NULL) {
+			pending[i] = (char *)path;
+			return;
+		}
+	if (npending == cappending) {
+		cappending = cappending ? cappending * 2 : 16;
+		pending = dh_xreallocarray(pending, cappending, sizeof(*pending));
+	}
+	pending[npending++] = (char *)path;
+}
+
+static void
+untrack(const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < npending; i++)
+		if (pending[i] == path)
+			pending[i] = NULL;
+}
+
+void
+dh_fsync_dir(const char *dir)
+{
+	int fd;
+
+	do
+		fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	while (fd < 0 && errno == EINTR);
+	if (fd < 0)
+		dh_die_errno(DH_EXIT_IO, "%s", dir);
+	if (fsync(fd) != 0 && errno != EINVAL)
+		dh_die_errno(DH_EXIT_IO, "fsync %s", dir);
+	close(fd);
+}
+
+void
+dh_mkdirs(const char *path)
+{
+	struct dh_buf b = DH_BUF_INIT;
+	size_t i;
+
+	dh_buf_adds(&b, path);
+	for (i = 1; i <= b.len; i++) {
+		struct stat st;
+
+		if (i < b.len && b.data[i] != '/')
+			continue;
+		b.data[i] = '\0';
+		if (stat(b.data, &st) != 0) {
+			char *slash;
+
+			if (mkdir(b.data, 0777) != 0 && errno != EEXIST)
+				dh_die_errno(DH_EXIT_IO, "mkdir %s", b.data);
+			/* make the new entry durable in its parent */
+			slash = strrchr(b.data, '/');
+			if (slash == NULL) {
+				dh_fsync_dir(".");
+			} else if (slash == b.data) {
+				dh_fsync_dir("/");
+			} else {
+				*slash = '\0';
+				dh_fsync_dir(b.data);
+				*slash = '/';
+			}
+		} else if (!S_ISDIR(st.st_mode)) {
+			dh_die(DH_EXIT_IO, "%s: not a directory", b.data);
+		}
+		if (i < b.len)
+			b.data[i] = '/';
+	}
+	dh_buf_release(&b);
+}
+
+void
+dh_tmp_create(struct dh_tmpfile *t, const char *dir, const char *name,
+	      const char *codec)
+{
+	struct dh_buf b = DH_BUF_INIT;
+
+	memset(t, 0, sizeof(*t));
+	t->dir = dh_xstrdup(dir);
+	dh_buf_addf(&b, "%s/%s", dir, name);
+	t->final = dh_buf_detach(&b, NULL);
+	dh_buf_addf(&b, "%s/.tmp.%s.XXXXXX", dir, name);
+	t->tmp = dh_buf_detach(&b, NULL);
+	t->fd = mkstemp(t->tmp);
+	if (t->fd < 0)
+		dh_die_errno(DH_EXIT_IO, "%s", t->tmp);
+	track(t->tmp);
+	fchmod(t->fd, 0644);
+	dh_out_open_fd(&t->out, t->fd, t->final, codec);
+	t->open = 1;
+}
+
+void
+dh_tmp_finish(struct dh_tmpfile *t)
+{
+	if (!t->open)
+		return;
+	dh_out_close(&t->out);
+	if (fsync(t->fd) != 0)
+		dh_die_errno(DH_EXIT_IO, "fsync %s", t->tmp);
+	if (close(t->fd) != 0)
+		dh_die_errno(DH_EXIT_IO, "close %s", t->tmp);
+	t->open = 0;
+}
+
+static void
+tmp_free(struct dh_tmpfile *t)
+{
+	untrack(t->tmp);
+	free(t->dir);
+	free(t->tmp);
+	free(t->final);
+	memset(t, 0, sizeof(*t));
+}
+
+void
+dh_tmp_commit(struct dh_tmpfile *t)
+{
+	dh_tmp_finish(t);
+	if (rename(t->tmp, t->final) != 0)
+		dh_die_errno(DH_EXIT_IO, "rename %s to %s", t->tmp, t->final);
+	tmp_free(t);
+}
+
+void
+dh_tmp_abort(struct dh_tmpfile *t)
+{
+	if (t->open) {
+		dh_out_close(&t->out);
+		close(t->fd);
+	}
+	unlink(t->tmp);
+	tmp_free(t);
+}
+
+void
+dh_publish_bytes(const char *dir, const char *name, const void *p, size_t n)
+{
+	struct dh_tmpfile t;
+
+	dh_tmp_create(&t, dir, name, NULL);
+	dh_out_write(&t.out, p, n);
+	dh_tmp_commit(&t);
+	dh_fsync_dir(dir);
+}
+
+void
+dh_unlink_sync(const char *dir, const char *name)
+{
+	struct dh_buf b = DH_BUF_INIT;
+
+	dh_buf_addf(&b, "%s/%s", dir, name);
+	if (unlink(b.data) != 0 && errno != ENOENT)
+		dh_die_errno(DH_EXIT_IO, "remove %s", b.data);
+	dh_buf_release(&b);
+	dh_fsync_dir(dir);
+}

@@ -1,0 +1,50 @@
+/*
+ * publish: crash-safe files and directories (DESIGN §4).  A file is
+ * written under a temporary name (".tmp.NAME.XXXXXX") in its final
+ * directory, fsynced, then renamed; the directory is fsynced after.  New
+ * directories are fsynced into their parents.
+ *
+ * Temporary files are registered so that an exit before they are
+ * committed (an error, exit 3 or 4) removes them: no leftovers.
+ *
+ * Ownership: struct dh_tmpfile owns its names and descriptor until
+ * dh_tmp_commit() or dh_tmp_abort().
+ */
+#ifndef DH_PUBLISH_H
+#define DH_PUBLISH_H
+
+#include "out.h"
+
+struct dh_tmpfile {
+	char *dir;   /* the final directory */
+	char *tmp;   /* the temporary path */
+	char *final; /* the final path */
+	int fd;
+	struct dh_out out;
+	int open;
+};
+
+/* mkdir -p, fsyncing each parent a directory is created in; exits 4. */
+void dh_mkdirs(const char *path);
+/* fsync a directory; exits 4 naming it. */
+void dh_fsync_dir(const char *dir);
+
+/* Create dir/.tmp.name.XXXXXX for dir/name; its out compresses with codec
+ * (NULL: none).  Exits 4 naming the path on failure. */
+void dh_tmp_create(struct dh_tmpfile *t, const char *dir, const char *name,
+		   const char *codec);
+/* Finish writing: flush, end the compressed stream, fsync, close. */
+void dh_tmp_finish(struct dh_tmpfile *t);
+/* Rename the finished file to its final name (the caller fsyncs the
+ * directory once after its renames). */
+void dh_tmp_commit(struct dh_tmpfile *t);
+/* Remove the temporary file. */
+void dh_tmp_abort(struct dh_tmpfile *t);
+
+/* Write bytes to dir/name crash-safely and fsync dir. */
+void dh_publish_bytes(const char *dir, const char *name, const void *p,
+		      size_t n);
+/* Remove dir/name if present and fsync dir; exits 4 on other errors. */
+void dh_unlink_sync(const char *dir, const char *name);
+
+#endif
