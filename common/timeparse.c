@@ -1,0 +1,272 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "timeparse.h"
+
+int
+dh_time_unit_parse(const char *s, enum dh_time_unit *u)
+{
+	static const char *const names[] = {"s", "ms", "us", "ns"};
+	int i;
+
+	for (i = 0; i < 4; i++)
+		if (strcmp(s, names[i]) == 0) {
+			*u = (enum dh_time_unit)i;
+			return 0;
+		}
+	return -1;
+}
+
+int
+dh_grain_parse(const char *s, enum dh_grain *g)
+{
+	static const char *const names[] = {"year", "month", "day", "hour"};
+	int i;
+
+	for (i = 0; i < 4; i++)
+		if (strcmp(s, names[i]) == 0) {
+			*g = (enum dh_grain)i;
+			return 0;
+		}
+	return -1;
+}
+
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian), H. Hinnant's. */
+static int64_t
+days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	int64_t era;
+	unsigned yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned)(y - era * 400);
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+static void
+civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+	int64_t era;
+	unsigned doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = (unsigned)(z - era * 146097);
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+static int
+digits(const char *s, size_t n, size_t at, size_t k, int *out)
+{
+	size_t i;
+	int v = 0;
+
+	if (at + k > n)
+		return -1;
+	for (i = 0; i < k; i++) {
+		char c = s[at + i];
+
+		if (c < '0' || c > '9')
+			return -1;
+		v = v * 10 + (c - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+static int
+days_in_month(int y, int m)
+{
+	static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	return m == 2 ? 28 + leap : dm[m - 1];
+}
+
+/* Fraction digits at s[*at..] into nanoseconds (extra digits dropped). */
+static int32_t
+fraction(const char *s, size_t n, size_t *at)
+{
+	int32_t ns = 0;
+	int k = 0;
+
+	while (*at < n && s[*at] >= '0' && s[*at] <= '9') {
+		if (k < 9) {
+			ns = ns * 10 + (s[*at] - '0');
+			k++;
+		}
+		(*at)++;
+	}
+	while (k++ < 9)
+		ns *= 10;
+	return ns;
+}
+
+static int
+parse_iso(const char *s, size_t n, int64_t *sec, int32_t *nsec, const char **why)
+{
+	int y, mo, d, h = 0, mi = 0, se = 0, oh = 0, om = 0;
+	size_t at = 10;
+	int32_t ns = 0;
+	int64_t t;
+
+	*why = "not an ISO 8601 time or epoch seconds";
+	if (digits(s, n, 0, 4, &y) || s[4] != '-' || digits(s, n, 5, 2, &mo) ||
+	    s[7] != '-' || digits(s, n, 8, 2, &d))
+		return -1;
+	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo)) {
+		*why = "no such date";
+		return -1;
+	}
+	if (at < n) {
+		if (s[at] != 'T' && s[at] != 't' && s[at] != ' ')
+			return -1;
+		if (digits(s, n, at + 1, 2, &h) || at + 3 >= n || s[at + 3] != ':' ||
+		    digits(s, n, at + 4, 2, &mi))
+			return -1;
+		at += 6;
+		if (at < n && s[at] == ':') {
+			if (digits(s, n, at + 1, 2, &se))
+				return -1;
+			at += 3;
+			if (at < n && (s[at] == '.' || s[at] == ',')) {
+				size_t f = ++at;
+
+				ns = fraction(s, n, &at);
+				if (at == f)
+					return -1;
+			}
+		}
+		if (h > 23 || mi > 59 || se > 60) {
+			*why = "no such time of day";
+			return -1;
+		}
+		if (at < n && (s[at] == 'Z' || s[at] == 'z')) {
+			at++;
+		} else if (at < n && (s[at] == '+' || s[at] == '-')) {
+			int sign = s[at] == '-' ? -1 : 1;
+
+			if (digits(s, n, at + 1, 2, &oh))
+				return -1;
+			at += 3;
+			if (at < n && s[at] == ':')
+				at++;
+			if (at < n) {
+				if (digits(s, n, at, 2, &om))
+					return -1;
+				at += 2;
+			}
+			if (oh > 23 || om > 59)
+				return -1;
+			oh *= sign;
+			om *= sign;
+		}
+		if (at != n)
+			return -1;
+	}
+	t = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 +
+	    mi * 60 + se - (int64_t)oh * 3600 - (int64_t)om * 60;
+	*sec = t;
+	*nsec = ns;
+	return 0;
+}
+
+int
+dh_time_parse(const char *s, size_t n, enum dh_time_unit unit, int64_t *sec,
+	      int32_t *nsec, const char **why)
+{
+	size_t at = 0, start;
+	int neg = 0;
+	uint64_t v = 0;
+
+	if (n >= 10 && s[4] == '-')
+		return parse_iso(s, n, sec, nsec, why);
+	*why = "not an ISO 8601 time or epoch seconds";
+	if (n > 0 && s[0] == '-') {
+		neg = 1;
+		at++;
+	}
+	start = at;
+	while (at < n && s[at] >= '0' && s[at] <= '9') {
+		if (v > (UINT64_MAX - 9) / 10) {
+			*why = "epoch time out of range";
+			return -1;
+		}
+		v = v * 10 + (uint64_t)(s[at] - '0');
+		at++;
+	}
+	if (at == start)
+		return -1;
+	if (at < n && s[at] == '.') {
+		size_t f = ++at;
+		int32_t ns = fraction(s, n, &at);
+
+		if (at == f || at != n)
+			return -1;
+		if (v > (uint64_t)INT64_MAX / 2) {
+			*why = "epoch time out of range";
+			return -1;
+		}
+		*sec = neg ? -(int64_t)v : (int64_t)v;
+		*nsec = ns;
+		if (neg && ns) {
+			*sec -= 1;
+			*nsec = 1000000000 - ns;
+		}
+		return 0;
+	}
+	if (at != n)
+		return -1;
+	{
+		static const uint64_t per[] = {1, 1000, 1000000, 1000000000};
+		uint64_t p = per[unit];
+		int64_t q = (int64_t)(v / p), r = (int64_t)(v % p);
+
+		if (v > (uint64_t)INT64_MAX) {
+			*why = "epoch time out of range";
+			return -1;
+		}
+		*sec = neg ? -q : q;
+		*nsec = (int32_t)(r * (1000000000 / (int64_t)p));
+		if (neg && *nsec) {
+			*sec -= 1;
+			*nsec = 1000000000 - *nsec;
+		}
+	}
+	return 0;
+}
+
+size_t
+dh_time_bucket(int64_t sec, enum dh_grain g, char out[32])
+{
+	int64_t days = sec >= 0 ? sec / 86400 : -((-sec + 86399) / 86400);
+	int64_t y;
+	unsigned m, d;
+	int h = (int)(sec - days * 86400) / 3600;
+	int k;
+
+	civil_from_days(days, &y, &m, &d);
+	switch (g) {
+	case DH_GRAIN_YEAR:
+		k = snprintf(out, 32, "%04lld", (long long)y);
+		break;
+	case DH_GRAIN_MONTH:
+		k = snprintf(out, 32, "%04lld-%02u", (long long)y, m);
+		break;
+	case DH_GRAIN_DAY:
+		k = snprintf(out, 32, "%04lld-%02u-%02u", (long long)y, m, d);
+		break;
+	default:
+		k = snprintf(out, 32, "%04lld-%02u-%02uT%02d", (long long)y, m, d, h);
+		break;
+	}
+	return k > 0 ? (size_t)k : 0;
+}

@@ -1,0 +1,33 @@
+/*
+ * timeparse: event times (DESIGN §3): ISO 8601 ("2026-11-20T13:45:00Z",
+ * "2026-11-20 13:45:00.123+01:00", "2026-11-20") or decimal epoch
+ * seconds with any fraction ("1457741907.959400112"); integers in other
+ * units with dh_time_unit.  Everything is UTC.
+ */
+#ifndef DH_TIMEPARSE_H
+#define DH_TIMEPARSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum dh_time_unit { DH_UNIT_S, DH_UNIT_MS, DH_UNIT_US, DH_UNIT_NS };
+enum dh_grain { DH_GRAIN_YEAR, DH_GRAIN_MONTH, DH_GRAIN_DAY, DH_GRAIN_HOUR };
+
+/* "s", "ms", "us", "ns" → 0 and *u; -1 when unknown. */
+int dh_time_unit_parse(const char *s, enum dh_time_unit *u);
+/* "year", "month", "day", "hour" → 0 and *g; -1 when unknown. */
+int dh_grain_parse(const char *s, enum dh_grain *g);
+
+/*
+ * Parse s[0..n) to seconds and nanoseconds since the epoch (UTC).  Epoch
+ * integers are in unit; epoch numbers with a fraction are seconds.
+ * Returns 0, or -1 with a reason in *why (static text).
+ */
+int dh_time_parse(const char *s, size_t n, enum dh_time_unit unit,
+		  int64_t *sec, int32_t *nsec, const char **why);
+
+/* The bucket of sec for grain: "2026", "2026-11", "2026-11-20",
+ * "2026-11-20T13"; returns its length. */
+size_t dh_time_bucket(int64_t sec, enum dh_grain g, char out[32]);
+
+#endif
