@@ -117,6 +117,9 @@ parse_fields(struct conv *c, const char *list)
 
 		if (n == 0)
 			dh_usage_error("--fields: empty field name in '%s'", list);
+		for (size_t i = 0; i < c->nfields; i++)
+			if (c->flens[i] == n && memcmp(c->fields[i], p, n) == 0)
+				dh_usage_error("--fields: '%.*s' is named twice", (int)n, p);
 		c->fields = dh_xreallocarray(c->fields, c->nfields + 1, sizeof(*c->fields));
 		c->flens = dh_xreallocarray(c->flens, c->nfields + 1, sizeof(*c->flens));
 		c->fields[c->nfields] = dh_xmemdup(p, n);
@@ -311,8 +314,11 @@ lane_work(void *ts, struct dh_pmap_job *job)
 	dh_input_open_mem(&in, job->in, job->inlen, l->par->name);
 	dh_reader_open(&l->r, &in, l->par->fmt, l->par->rflags);
 	l->r.sep = c->sep;
-	if (l->par->header != NULL)
+	if (l->par->header != NULL) {
+		if (!l->par->header->have_header)
+			dh_die(DH_EXIT_IO, "internal error: a chunk without its header");
 		dh_reader_share_header(&l->r, l->par->header);
+	}
 	while ((rc = dh_read(&l->r, &l->rec)) != 0) {
 		job->records_in++;
 		if (rc < 0) {
@@ -400,9 +406,11 @@ convert_file(struct conv *c, const char *path, unsigned rflags, int first)
 	 * Until a record is written (CSV columns and header, the JSON "[")
 	 * every record goes one by one; then, when allowed, in parallel.  A
 	 * CSV row that a bare CR ended mid-line holds the rest of its line:
-	 * go on one by one until it is used up.
+	 * go on one by one until it is used up.  Each CSV or TSV file's
+	 * header is read here, never by a worker.
 	 */
-	while ((!par || c->main.w.nrec == 0 || r.rem_len > 0) &&
+	while ((!par || c->main.w.nrec == 0 || r.rem_len > 0 ||
+		(delimited(fmt) && !r.have_header)) &&
 	       (rc = dh_read(&r, &rec)) != 0) {
 		c->st.records_in++;
 		if (rc < 0) {

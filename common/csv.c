@@ -280,7 +280,12 @@ read_row(struct dh_reader *r, struct dh_record *rec)
 		}
 		if (r->rem_len == 0) {
 			if (!dh_input_line(in, &line, &len)) {
-				if (!r->row_started)
+				/*
+				 * Nothing was started, or only line ends were fed
+				 * after a row a bare CR ended (libcsv's pstate 0 is
+				 * "no row begun"): the input is over.
+				 */
+				if (!r->row_started || (r->row_fields == 0 && r->csv.pstate == 0))
 					return 0;
 				if (csv_fini(&r->csv, cb_field, cb_row, r) != 0)
 					return bad(r, rec, "unterminated quoted field");

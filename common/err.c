@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "json.h"
 
 /* Set once by dh_err_init() before anything else runs. */
 static const char *progname = "dh";
@@ -102,6 +103,8 @@ dh_quote(const char *s, size_t n, char *out, size_t outsz)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t o = 0, i;
+	/* text that is not UTF-8 shows its bytes: \xff, not a mojibake */
+	int utf8 = dh_utf8_valid(s, n, NULL);
 
 	out[o++] = '"';
 	for (i = 0; i < n; i++) {
@@ -121,7 +124,7 @@ dh_quote(const char *s, size_t n, char *out, size_t outsz)
 		} else if (c == '\r') {
 			esc[k++] = '\\';
 			esc[k++] = 'r';
-		} else if (c < 0x20 || c == 0x7f) {
+		} else if (c < 0x20 || c == 0x7f || (c >= 0x80 && !utf8)) {
 			esc[k++] = '\\';
 			esc[k++] = 'x';
 			esc[k++] = hex[c >> 4];

@@ -51,8 +51,6 @@ add_name(struct dh_record *out, size_t poff, size_t plen, const char *key,
 {
 	size_t off = out->arena.len;
 
-	if (memchr(key, sep, klen) != NULL)
-		out->keysep = 1;
 	if (plen > 0) {
 		/* the prefix is in the arena too: copy through a reserve */
 		dh_buf_reserve(&out->arena, plen + 1);
@@ -60,12 +58,19 @@ add_name(struct dh_record *out, size_t poff, size_t plen, const char *key,
 		out->arena.len += plen;
 		dh_buf_addc(&out->arena, sep);
 	}
-	if (key_is_token && memchr(key, '\\', klen) != NULL)
-		dh_json_unescape(key, klen, &out->arena);
-	else if (key_is_token)
-		dh_buf_add(&out->arena, key + 1, klen - 2);
-	else
-		dh_buf_add(&out->arena, key, klen);
+	{
+		size_t kstart = out->arena.len;
+
+		if (key_is_token && memchr(key, '\\', klen) != NULL)
+			dh_json_unescape(key, klen, &out->arena);
+		else if (key_is_token)
+			dh_buf_add(&out->arena, key + 1, klen - 2);
+		else
+			dh_buf_add(&out->arena, key, klen);
+		/* the key as decoded can hold the separator ("a\u002eb") */
+		if (memchr(out->arena.data + kstart, sep, out->arena.len - kstart) != NULL)
+			out->keysep = 1;
+	}
 	return off;
 }
 

@@ -339,8 +339,7 @@ join_name(struct scan *sc, struct dh_record *rec, const struct fname *prefix,
 
 	n.p = NULL;
 	n.off = rec->arena.len;
-	if (has_byte(key, klen, sc->sep) ||
-	    (prefix->p != NULL && has_byte(prefix->p, prefix->len, sc->sep)))
+	if (prefix->p != NULL && has_byte(prefix->p, prefix->len, sc->sep))
 		rec->keysep = 1;
 	o = dh_buf_reserve(&rec->arena, prefix->len + 1 + klen);
 	memcpy(o, prefix->p ? prefix->p : rec->arena.data + prefix->off,
@@ -354,6 +353,10 @@ join_name(struct scan *sc, struct dh_record *rec, const struct fname *prefix,
 	else
 		dh_json_unescape(key, klen, &rec->arena);
 	n.len = rec->arena.len - n.off;
+	/* the key as decoded: "a\u002eb" holds the separator too */
+	if (has_byte(rec->arena.data + n.off + prefix->len + 1,
+		     n.len - prefix->len - 1, sc->sep))
+		rec->keysep = 1;
 	return n;
 }
 
@@ -533,8 +536,11 @@ scan_object(struct scan *sc, int depth, struct dh_record *rec,
 		} else {
 			struct fname name;
 
+			/* decoded: "a\u002eb" holds the separator too */
 			if (sc->flatten && prefix == NULL &&
-			    has_byte(k, klen, sc->sep))
+			    (esc ? has_byte(sc->kbuf.data + sc->keys[sc->nkeys - 1].off,
+					    sc->keys[sc->nkeys - 1].n, sc->sep)
+				 : has_byte(k, klen, sc->sep)))
 				rec->keysep = 1;
 			if (prefix != NULL) {
 				name = join_name(sc, rec, prefix, k, klen, 1);

@@ -126,6 +126,8 @@ dh_getopt(struct dh_getopt *g)
 		help(g->cmd);
 	case 'V':
 		printf("%s (dh) %s\n", g->cmd->name, DH_VERSION);
+		if (fflush(stdout) != 0 || ferror(stdout))
+			dh_die_errno(DH_EXIT_IO, "write error: stdout");
 		exit(DH_EXIT_OK);
 	case OPT_LIST:
 		list(g->cmd);

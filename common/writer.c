@@ -263,8 +263,12 @@ write_delimited(struct dh_writer *w, const struct dh_record *rec,
 
 		if (i)
 			dh_buf_addc(&w->line, sep);
-		if (f == NULL)
+		if (f == NULL) {
+			/* a lone empty CSV field must not read back as a blank line */
+			if (w->ncols == 1 && w->fmt == DH_FMT_CSV)
+				dh_buf_add(&w->line, "\"\"", 2);
 			continue;
+		}
 		if (f->type == DH_V_STR) {
 			put_text(w, f->val, f->vlen);
 		} else if (f->type == DH_V_NUM || f->type == DH_V_TRUE ||
@@ -272,7 +276,7 @@ write_delimited(struct dh_writer *w, const struct dh_record *rec,
 			/* never needs quotes or escapes */
 			dh_buf_add(&w->line, f->val, f->vlen);
 		} else if (f->type == DH_V_NULL) {
-			if (w->ncols == 1)
+			if (w->ncols == 1 && w->fmt == DH_FMT_CSV)
 				dh_buf_add(&w->line, "\"\"", 2);
 		} else if (f->type == DH_V_JSTR && w->fmt == DH_FMT_CSV &&
 			   jstr_plain(f->val + 1, f->vlen - 2)) {

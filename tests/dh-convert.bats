@@ -1033,3 +1033,51 @@ stream_first() {
 	cmp -s berr1 berr2 || fail "errors differ: $(cat berr1) / $(cat berr2)"
 	grep -q '^dh-convert: bad.csv:30001: ' berr2 || fail "error: $(cat berr2)"
 }
+
+# --- 18. defects found in review, held down ---------------------------------
+
+@test "review: each CSV file's header is read before the parallel part, for every file" {
+	awk 'BEGIN { print "a,b"; for (i = 0; i < 600000; i++) printf "%d,x%07d\n", i, i }' >big.csv
+	printf 'a,b\n1,2\n' >f1.csv
+	DH_THREADS=1 dh-convert -t jsonl f1.csv big.csv >o1
+	DH_THREADS=2 dh-convert -t jsonl f1.csv big.csv >o2
+	[ "$(wc -l <o2)" -eq 600001 ] || fail "$(wc -l <o2) records"
+	cmp -s o1 o2 || fail "outputs differ"
+	awk 'BEGIN { print "a\tb"; for (i = 0; i < 600000; i++) printf "%d\tx\n", i }' >big.tsv
+	DH_THREADS=2 dh-convert -t jsonl f1.csv big.tsv | tail -1 | grep -qx '{"a":"599999","b":"x"}' || fail "tsv"
+}
+
+@test "review: an escaped separator in a key cannot make two fields one name" {
+	printf '{"a\\u002eb":2,"a":{"b":1}}\n' >e.jsonl
+	capture dh-convert -f jsonl -t csv e.jsonl
+	assert_status 3
+	assert_err 'dh-convert: e.jsonl:1: flattening gives two fields named "a.b" (a key holds the separator; choose another with --sep)'
+	printf '{"x":{"a\\u002eb":2,"a":{"b":1}}}\n' >n.jsonl
+	capture dh-convert -f jsonl --flatten n.jsonl
+	assert_status 3
+}
+
+@test "review: one-column CSV and TSV keep empty and null values through a round trip" {
+	printf '{"a":null}\n{"a":""}\n{}\n{"a":"x"}\n' >one.jsonl
+	for t in csv tsv; do
+		dh-convert -f jsonl -t $t one.jsonl >one.$t
+		capture dh-convert -f $t -t jsonl one.$t
+		assert_status 0
+		assert_out $'{"a":""}\n{"a":""}\n{"a":""}\n{"a":"x"}'
+	done
+}
+
+@test "review: a CSV ending in bare CRs ends cleanly; -V to a full disk is exit 4; --fields names a field once" {
+	printf 'a,b\r1,2\r\r' >x.csv
+	capture dh-convert -f csv -t jsonl x.csv
+	assert_status 0
+	assert_out '{"a":"1","b":"2"}'
+	capture dh-convert -V
+	assert_status 0
+	dh-convert -V >/dev/full 2>/dev/null && fail "exit 0 on a full disk"
+	capture bash -c 'dh-convert -V >/dev/full'
+	assert_status 4
+	capture dh-convert --fields a,a
+	assert_status 2
+	assert_err $'dh-convert: --fields: \'a\' is named twice\nTry \'dh-convert --help\' for more information.'
+}
