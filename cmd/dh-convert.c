@@ -8,6 +8,7 @@
 #include "flatten.h"
 #include "input.h"
 #include "json.h"
+#include "manifest.h"
 #include "opt.h"
 #include "pmap.h"
 #include "reader.h"
@@ -29,6 +30,7 @@ enum {
 	OPT_MAX_REJECTS,
 	OPT_STATS,
 	OPT_METRICS,
+	OPT_ALLOW_INCOMPLETE,
 };
 
 static const struct dh_opt opts[] = {
@@ -42,6 +44,7 @@ static const struct dh_opt opts[] = {
 	{OPT_INFER, "infer", NULL, "CSV/TSV numbers, true/false and empty fields to JSON numbers, booleans, null", NULL},
 	{'z', "compress", "CODEC", "compress the output: gzip, zstd, xz, bzip2", DH_COMPLETE_CODECS},
 	{OPT_SKIP_BLANK, "skip-blank", NULL, "ignore blank lines instead of rejecting them", NULL},
+	{OPT_ALLOW_INCOMPLETE, "allow-incomplete", NULL, "read a partition that has no _SUCCESS", NULL},
 	{OPT_REJECTS, "rejects", "FILE", "append bad records to FILE as JSON lines and go on", DH_COMPLETE_FILE},
 	{OPT_MAX_REJECTS, "max-rejects", "N", "with --rejects: exit 1 after more than N bad records", NULL},
 	{OPT_STATS, "stats", NULL, "print counters as one JSON line on stderr at the end", NULL},
@@ -52,11 +55,12 @@ static const struct dh_opt opts[] = {
 static const struct dh_cmd cmd = {
 	"dh-convert",
 	"[-f FMT] [-t FMT] [--flatten | --unflatten] [--sep C] [--fields LIST] "
-	"[--union] [--infer] [-z CODEC] [--skip-blank] [--rejects FILE] "
+	"[--union] [--infer] [-z CODEC] [--skip-blank] [--allow-incomplete] [--rejects FILE] "
 	"[--max-rejects N] [--stats] [--metrics FORMAT] [FILE ...]",
 	"Convert records between CSV, TSV, JSON lines and JSON; flatten, select, compress.\n"
 	"With no FILE, or when FILE is -, read standard input. Compressed input\n"
-	"(gzip, bzip2, xz, zstd, lz4) is detected by content.",
+	"(gzip, bzip2, xz, zstd, lz4) is detected by content. A FILE that is a\n"
+	"partition directory stands for its data files, in manifest order.",
 	opts,
 	"Exit status:\n"
 	"  0  success\n"
@@ -466,7 +470,9 @@ main(int argc, char **argv)
 	struct dh_getopt g;
 	const char *codec = NULL, *metrics = NULL, *rejects = NULL;
 	unsigned rflags = 0;
-	int opt, stats = 0, i, has_max = 0;
+	int opt, stats = 0, has_max = 0, allow_incomplete = 0;
+	char **inputs;
+	size_t ninputs, k;
 	unsigned long long max_rejects = 0;
 
 	dh_err_init(argv[0]);
@@ -509,6 +515,7 @@ main(int argc, char **argv)
 			has_max = 1;
 			break;
 		case OPT_STATS: stats = 1; break;
+		case OPT_ALLOW_INCOMPLETE: allow_incomplete = 1; break;
 		case OPT_METRICS:
 			if (strcmp(g.arg, "graphite") != 0)
 				dh_usage_error("unknown metrics format '%s' (graphite)", g.arg);
@@ -534,10 +541,13 @@ main(int argc, char **argv)
 		c.union_cols = 0; /* the columns are known, or there are none */
 	if (c.union_cols)
 		dh_spool_open(&c.spool);
-	if (optind >= argc)
-		convert_file(&c, "-", rflags, 1);
-	for (i = optind; i < argc; i++)
-		convert_file(&c, argv[i], rflags, i == optind);
+	inputs = dh_inputs_expand(argv + optind, (size_t)(argc - optind),
+				  allow_incomplete, &ninputs);
+	for (k = 0; k < ninputs; k++) {
+		convert_file(&c, inputs[k], rflags, k == 0);
+		free(inputs[k]);
+	}
+	free(inputs);
 	if (c.to == DH_FMT_NONE) /* no input named a format: empty stdin */
 		dh_writer_init(&c.main.w, &c.out, DH_FMT_JSONL, 0, c.sep);
 	if (c.union_cols) {

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "err.h"
 #include "manifest.h"
@@ -254,6 +256,74 @@ dh_manifest_release(struct dh_manifest *m)
 	free(m->format);
 	free(m->compression);
 	memset(m, 0, sizeof(*m));
+}
+
+char **
+dh_partition_files(const char *dir, int allow_incomplete, size_t *n,
+		   char **format)
+{
+	struct dh_buf p = DH_BUF_INIT, err = DH_BUF_INIT;
+	struct dh_manifest m;
+	char **files;
+	size_t i;
+
+	dh_buf_addf(&p, "%s/_MANIFEST", dir);
+	if (access(p.data, F_OK) != 0)
+		dh_die(DH_EXIT_IO, "%s: is a directory, not a partition (it has no _MANIFEST)", dir);
+	dh_buf_reset(&p);
+	dh_buf_addf(&p, "%s/_SUCCESS", dir);
+	if (access(p.data, F_OK) != 0 && !allow_incomplete)
+		dh_die(DH_EXIT_DATA, "%s: the partition is incomplete: it has no _SUCCESS (use --allow-incomplete to read it anyway)",
+		       dir);
+	dh_buf_reset(&p);
+	dh_buf_addf(&p, "%s/_MANIFEST", dir);
+	if (dh_manifest_load(p.data, &m, &err) != 0)
+		dh_die(DH_EXIT_DATA, "%s: %s", p.data, err.data);
+	files = dh_xreallocarray(NULL, m.nfiles + 1, sizeof(*files));
+	for (i = 0; i < m.nfiles; i++) {
+		dh_buf_reset(&p);
+		dh_buf_addf(&p, "%s/%s", dir, m.files[i].name);
+		files[i] = dh_buf_detach(&p, NULL);
+	}
+	files[m.nfiles] = NULL;
+	*n = m.nfiles;
+	*format = dh_xstrdup(m.format);
+	dh_manifest_release(&m);
+	dh_buf_release(&p);
+	dh_buf_release(&err);
+	return files;
+}
+
+char **
+dh_inputs_expand(char **args, size_t nargs, int allow_incomplete, size_t *n)
+{
+	char **out = NULL;
+	size_t i, k = 0;
+
+	for (i = 0; i < (nargs ? nargs : 1); i++) {
+		const char *a = nargs ? args[i] : "-";
+		struct stat st;
+
+		if (strcmp(a, "-") != 0 && stat(a, &st) == 0 && S_ISDIR(st.st_mode)) {
+			size_t nf, j;
+			char *fmt;
+			char **files = dh_partition_files(a, allow_incomplete, &nf, &fmt);
+
+			free(fmt);
+			out = dh_xreallocarray(out, k + nf + 1, sizeof(*out));
+			for (j = 0; j < nf; j++)
+				out[k++] = files[j];
+			free(files);
+			continue;
+		}
+		out = dh_xreallocarray(out, k + 2, sizeof(*out));
+		out[k++] = dh_xstrdup(a);
+	}
+	if (out == NULL)
+		out = dh_xcalloc(1, sizeof(*out));
+	out[k] = NULL;
+	*n = k;
+	return out;
 }
 
 void

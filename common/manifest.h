@@ -55,6 +55,24 @@ int dh_manifest_load(const char *path, struct dh_manifest *m,
 		     struct dh_buf *err);
 void dh_manifest_release(struct dh_manifest *m);
 
+/*
+ * The data files of the partition directory dir, in manifest order, as
+ * paths ("dir/name"), and their format name (from the manifest).  A
+ * partition without _SUCCESS is refused with exit 3 unless
+ * allow_incomplete; an unreadable manifest is exit 3 too.  Caller frees
+ * the paths and the array.
+ */
+char **dh_partition_files(const char *dir, int allow_incomplete, size_t *n,
+			  char **format);
+
+/*
+ * The inputs named on a command line (none: "-"), with each partition
+ * directory replaced by its data files (dh_partition_files).  Caller
+ * frees the paths and the array (NULL-terminated); *n is their number.
+ */
+char **dh_inputs_expand(char **args, size_t nargs, int allow_incomplete,
+			size_t *n);
+
 /* Now as ISO 8601 UTC with T and Z, no fraction, into out[32]. */
 void dh_time_now_iso(char out[32]);
 

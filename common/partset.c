@@ -219,8 +219,10 @@ remove_unlisted(const char *dir, const struct dh_manifest *m)
 	if (d == NULL)
 		dh_die_errno(DH_EXIT_IO, "%s", dir);
 	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '_' || de->d_name[0] == '.' ||
-		    listed(m, de->d_name))
+		/* a crashed run's temporary files go too: the lock says no
+		 * other writer is at work */
+		if (de->d_name[0] == '_' || listed(m, de->d_name) ||
+		    (de->d_name[0] == '.' && strncmp(de->d_name, ".tmp.", 5) != 0))
 			continue;
 		dh_buf_reset(&b);
 		dh_buf_addf(&b, "%s/%s", dir, de->d_name);
@@ -232,6 +234,24 @@ remove_unlisted(const char *dir, const struct dh_manifest *m)
 	dh_buf_release(&b);
 	if (removed)
 		dh_fsync_dir(dir);
+}
+
+/* Does some entry of dir (a data file, or a temporary one) begin with
+ * stem "part-NNNNN" followed by '.'? */
+static int
+number_taken(const char *dir, const char *stem)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	size_t n = strlen(stem);
+	int taken = 0;
+
+	if (d == NULL)
+		dh_die_errno(DH_EXIT_IO, "%s", dir);
+	while (!taken && (de = readdir(d)) != NULL)
+		taken = strncmp(de->d_name, stem, n) == 0 && de->d_name[n] == '.';
+	closedir(d);
+	return taken;
 }
 
 static void
@@ -281,24 +301,22 @@ publish_one(struct dh_partset *ps, struct dh_part *p, int print_paths)
 	if (ps->append && access(b.data, F_OK) == 0 && !have_old)
 		dh_die(DH_EXIT_DATA, "%s: %s (cannot append to a partition whose manifest is unreadable)",
 		       b.data, err.data);
+	if (ps->append && have_old && old.nfiles > 0 &&
+	    !((old.compression == NULL && ps->codec == NULL) ||
+	      (old.compression != NULL && ps->codec != NULL &&
+	       strcmp(old.compression, ps->codec) == 0)))
+		dh_die(DH_EXIT_USAGE, "%s: the partition's files are %s; --append must use the same -z",
+		       p->dir, old.compression ? old.compression : "not compressed");
 	dh_data_suffix(&suffix, ps->fmt, ps->codec);
-	/* the new file's name: part-00000, or in append mode the next free */
+	/* the new file's name: part-00000, or in append mode the next number
+	 * no file of the partition has, whatever its suffix */
 	for (n = 0;; n++) {
 		dh_buf_reset(&b);
-		dh_buf_addf(&b, "part-%05d%s", n, suffix.data);
-		if (!ps->append)
+		dh_buf_addf(&b, "part-%05d", n);
+		if (!ps->append || !number_taken(p->dir, b.data))
 			break;
-		if ((!have_old || !listed(&old, b.data))) {
-			struct dh_buf path = DH_BUF_INIT;
-			int exists;
-
-			dh_buf_addf(&path, "%s/%s", p->dir, b.data);
-			exists = access(path.data, F_OK) == 0;
-			dh_buf_release(&path);
-			if (!exists)
-				break;
-		}
 	}
+	dh_buf_adds(&b, suffix.data);
 	free(p->tmp.final);
 	dh_buf_reset(&err);
 	dh_buf_addf(&err, "%s/%s", p->dir, b.data);
@@ -332,6 +350,7 @@ publish_one(struct dh_partset *ps, struct dh_part *p, int print_paths)
 	remove_unlisted(p->dir, &m);
 	dh_publish_bytes(p->dir, "_SUCCESS", "", 0);
 	journal(ps, p, &m);
+	ps->bytes_out += size;
 	if (print_paths)
 		printf("%s/%s/%s\n", ps->statedir, ps->table, p->name);
 
@@ -369,7 +388,8 @@ dh_partset_publish(struct dh_partset *ps, int print_paths)
 	}
 	for (i = 0; i < ps->nparts; i++)
 		publish_one(ps, ps->parts[i], print_paths);
-	if (print_paths && (fflush(stdout) != 0 || ferror(stdout)))
+	/* a closed pipe (| head) only ends the listing; the publish is done */
+	if (print_paths && (fflush(stdout) != 0 || ferror(stdout)) && errno != EPIPE)
 		dh_die_errno(DH_EXIT_IO, "write error: stdout");
 }
 

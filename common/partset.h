@@ -51,6 +51,7 @@ struct dh_partset {
 	char **command;
 	size_t ncommand;
 	struct dh_buf err;
+	unsigned long long bytes_out; /* bytes of the data files published */
 };
 
 void dh_partset_init(struct dh_partset *ps, const char *statedir,

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,13 +31,32 @@ remove_pending(void)
 			unlink(pending[i]);
 }
 
+/* Killed by INT, TERM or HUP: remove the temporary files, then die of
+ * the signal as if not caught.  (unlink is async-signal-safe.) */
+static void
+on_signal(int sig)
+{
+	remove_pending();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 static void
 track(const char *path)
 {
 	size_t i;
 
 	if (!handler_set) {
+		static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+		struct sigaction sa;
+		size_t k;
+
 		atexit(remove_pending);
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_signal;
+		sigemptyset(&sa.sa_mask);
+		for (k = 0; k < sizeof(sigs) / sizeof(sigs[0]); k++)
+			sigaction(sigs[k], &sa, NULL);
 		handler_set = 1;
 	}
 	for (i = 0; i < npending; i++)

@@ -890,7 +890,7 @@ $in
 	mkdir dir
 	capture dh-convert -f jsonl dir
 	assert_status 4
-	assert_err 'dh-convert: dir: is a directory'
+	assert_err 'dh-convert: dir: is a directory, not a partition (it has no _MANIFEST)'
 }
 
 @test "several files are read in order, - is stdin" {

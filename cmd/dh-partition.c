@@ -1,0 +1,555 @@
+/* dh-partition: records into the key=value partitions of a table. */
+/* realpath(3) is XSI */
+#define _XOPEN_SOURCE 700
+#include <errno.h>
+#include <jansson.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "flatten.h"
+#include "hash.h"
+#include "input.h"
+#include "manifest.h"
+#include "opt.h"
+#include "partset.h"
+#include "publish.h"
+#include "reader.h"
+#include "reject.h"
+#include "state.h"
+#include "stats.h"
+#include "timeparse.h"
+#include "xalloc.h"
+
+enum {
+	OPT_BY = DH_OPT_LONG,
+	OPT_FROM,
+	OPT_APPEND,
+	OPT_TIME_UNIT,
+	OPT_WAIT,
+	OPT_SKIP_BLANK,
+	OPT_REJECTS,
+	OPT_MAX_REJECTS,
+	OPT_STATS,
+	OPT_ALLOW_INCOMPLETE,
+	OPT_METRICS,
+};
+
+static const struct dh_opt opts[] = {
+	{'s', "state", "DIR", "the state directory (default: $DH_STATE, else ./state)", DH_COMPLETE_FILE},
+	{'f', "input-format", "FMT", "input format: csv, tsv, jsonl, json (default: from the file name, else sniffed)", DH_COMPLETE_FORMATS},
+	{'t', "output-format", "FMT", "format of the data files (default: the table's, else the input's)", DH_COMPLETE_FORMATS},
+	{OPT_BY, "by", "SPEC", "partition by KEY=FIELD:GRAIN (year, month, day, hour of an event time), KEY=FIELD or FIELD", NULL},
+	{'p', "partition", "KEY=VALUE", "write every record into this partition", NULL},
+	{OPT_FROM, "from", "PATH", "record PATH (a partition or a file) as an input of the output", DH_COMPLETE_FILE},
+	{OPT_APPEND, "append", NULL, "add a file to each partition instead of replacing it", NULL},
+	{'z', "compress", "CODEC", "compress the data files: gzip, zstd, xz, bzip2", DH_COMPLETE_CODECS},
+	{OPT_TIME_UNIT, "time-unit", "UNIT", "unit of integer epoch times: s, ms, us, ns (default: s)", "s ms us ns"},
+	{OPT_WAIT, "wait", "SECS", "wait up to SECS for another writer of the table (default: 0)", NULL},
+	{OPT_SKIP_BLANK, "skip-blank", NULL, "ignore blank lines instead of rejecting them", NULL},
+	{OPT_ALLOW_INCOMPLETE, "allow-incomplete", NULL, "read an input partition that has no _SUCCESS", NULL},
+	{OPT_REJECTS, "rejects", "FILE", "append bad records to FILE as JSON lines and go on", DH_COMPLETE_FILE},
+	{OPT_MAX_REJECTS, "max-rejects", "N", "with --rejects: exit 1 after more than N bad records", NULL},
+	{OPT_STATS, "stats", NULL, "print counters as one JSON line on stderr at the end", NULL},
+	{OPT_METRICS, "metrics", "FORMAT", "print counters on stderr for monitoring: graphite", "graphite"},
+	{0, NULL, NULL, NULL, NULL},
+};
+
+static const struct dh_cmd cmd = {
+	"dh-partition",
+	"[-s DIR] [-f FMT] [-t FMT] [--by SPEC]... [-p KEY=VALUE]... [--from PATH]... "
+	"[--append] [-z CODEC] [--time-unit UNIT] [--wait SECS] [--skip-blank] [--allow-incomplete] "
+	"[--rejects FILE] [--max-rejects N] [--stats] [--metrics FORMAT] TABLE [FILE ...]",
+	"Split records into the key=value partitions of TABLE in the state directory,\n"
+	"publishing each partition whole: data files, then _MANIFEST, then _SUCCESS.\n"
+	"Each partition written is replaced (a rerun is idempotent) unless --append.",
+	opts,
+	"Exit status:\n"
+	"  0  success\n"
+	"  1  more bad records than --max-rejects\n"
+	"  2  usage error\n"
+	"  3  bad input data (nothing is published)\n"
+	"  4  I/O or system error, a full disk included (nothing is published)\n"
+	"  5  another process is writing the table\n"
+	"\n"
+	"Examples:\n"
+	"  dh-partition -s state --by dt=ts:day clean/clicks clicks.jsonl\n"
+	"  dh-partition -p dt=2026-11-20 --from transform.sh daily/metrics metrics.csv\n",
+};
+
+/* One --by or -p: key, and a field (with a time grain) or a constant. */
+struct spec {
+	char *key;
+	char *field; /* NULL: constant value */
+	char *value;
+	int timed;
+	enum dh_grain grain;
+};
+
+struct part {
+	struct spec *specs;
+	size_t nspecs;
+	enum dh_time_unit unit;
+	struct dh_buf name, text, tmp;
+};
+
+static void
+add_spec(struct part *pt, const char *arg, int constant)
+{
+	const char *eq = strchr(arg, '=');
+	struct spec s;
+
+	memset(&s, 0, sizeof(s));
+	if (constant) {
+		if (eq == NULL || eq == arg)
+			dh_usage_error("-p takes KEY=VALUE, not '%s'", arg);
+		s.key = dh_xmemdup(arg, (size_t)(eq - arg));
+		s.value = dh_xstrdup(eq + 1);
+	} else if (eq == NULL) {
+		s.key = dh_xstrdup(arg);
+		s.field = dh_xstrdup(arg);
+	} else {
+		const char *colon = strrchr(eq + 1, ':');
+
+		s.key = dh_xmemdup(arg, (size_t)(eq - arg));
+		if (colon != NULL && dh_grain_parse(colon + 1, &s.grain) == 0) {
+			s.field = dh_xmemdup(eq + 1, (size_t)(colon - eq - 1));
+			s.timed = 1;
+		} else {
+			if (colon != NULL)
+				dh_usage_error("--by %s: unknown grain '%s' (year, month, day, hour)",
+					       arg, colon + 1);
+			s.field = dh_xstrdup(eq + 1);
+		}
+		if (*s.field == '\0')
+			dh_usage_error("--by %s: no field", arg);
+	}
+	{
+		struct dh_buf b = DH_BUF_INIT;
+		const char *why, *v = s.value ? s.value : "x";
+		size_t i;
+
+		if (dh_partition_name(&b, s.key, strlen(s.key), v, strlen(v), &why) != 0)
+			dh_usage_error("partition %s: %s", arg, why);
+		for (i = 0; i < pt->nspecs; i++)
+			if (strcasecmp(pt->specs[i].key, s.key) == 0)
+				dh_usage_error("partition key '%s' is given twice", s.key);
+		dh_buf_release(&b);
+	}
+	pt->specs = dh_xreallocarray(pt->specs, pt->nspecs + 1, sizeof(*pt->specs));
+	pt->specs[pt->nspecs++] = s;
+}
+
+/* The partition name of rec ("k=v/k2=v2"): 0, or -1 with why in err. */
+static int
+name_of(struct part *pt, const struct dh_record *rec, struct dh_buf *err)
+{
+	size_t i;
+
+	dh_buf_reset(&pt->name);
+	for (i = 0; i < pt->nspecs; i++) {
+		const struct spec *s = &pt->specs[i];
+		const char *v = s->value, *why;
+		size_t vlen = v ? strlen(v) : 0;
+		char q[256], bucket[32];
+
+		if (i)
+			dh_buf_addc(&pt->name, '/');
+		if (s->field != NULL) {
+			struct dh_field f;
+
+			if (!dh_record_lookup(rec, s->field, strlen(s->field), '.', &f) ||
+			    f.type == DH_V_NULL) {
+				v = "";
+				vlen = 0;
+			} else {
+				dh_field_text(&f, &pt->tmp, &v, &vlen);
+			}
+			if (s->timed && vlen > 0) {
+				int64_t sec;
+				int32_t ns;
+
+				if (dh_time_parse(v, vlen, pt->unit, &sec, &ns, &why) != 0) {
+					dh_buf_reset(err);
+					dh_buf_addf(err, "field \"%s\": %s: %s", s->field, why,
+						    dh_quote(v, vlen, q, sizeof(q)));
+					return -1;
+				}
+				vlen = dh_time_bucket(sec, s->grain, bucket);
+				v = bucket;
+			}
+		}
+		if (dh_partition_name(&pt->name, s->key, strlen(s->key), v, vlen, &why) != 0) {
+			dh_buf_reset(err);
+			dh_buf_addf(err, "%s%s%s: %s", s->field ? "field \"" : "",
+				    s->field ? s->field : "", s->field ? "\"" : "", why);
+			dh_buf_addf(err, ": %s", dh_quote(v, vlen, q, sizeof(q)));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* --from PATH: a partition (its manifest's hash) or a file (its own). */
+static void
+add_from(struct dh_partset *ps, const char *statedir, const char *path)
+{
+	struct dh_buf m = DH_BUF_INIT, rel = DH_BUF_INIT;
+	char hex[DH_HASH_HEX], real[PATH_MAX], sreal[PATH_MAX];
+	unsigned long long size;
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		dh_die_errno(DH_EXIT_IO, "--from %s", path);
+	ps->inputs = dh_xreallocarray(ps->inputs, ps->ninputs + 1, sizeof(*ps->inputs));
+	if (S_ISDIR(st.st_mode)) {
+		dh_buf_addf(&m, "%s/_MANIFEST", path);
+		if (dh_hash_file(m.data, hex, &size) != 0)
+			dh_die_errno(DH_EXIT_IO, "--from %s: %s", path, m.data);
+		/* a partition under the state directory is named relative to it */
+		if (realpath(path, real) != NULL && realpath(statedir, sreal) != NULL &&
+		    strncmp(real, sreal, strlen(sreal)) == 0 && real[strlen(sreal)] == '/')
+			dh_buf_adds(&rel, real + strlen(sreal) + 1);
+		else
+			dh_buf_adds(&rel, realpath(path, real) ? real : path);
+		ps->inputs[ps->ninputs].partition = 1;
+		ps->inputs[ps->ninputs].bytes = 0;
+	} else {
+		if (dh_hash_file(path, hex, &size) != 0)
+			dh_die_errno(DH_EXIT_IO, "--from %s", path);
+		dh_buf_adds(&rel, realpath(path, real) ? real : path);
+		ps->inputs[ps->ninputs].partition = 0;
+		ps->inputs[ps->ninputs].bytes = size;
+	}
+	ps->inputs[ps->ninputs].path = dh_buf_detach(&rel, NULL);
+	snprintf(ps->inputs[ps->ninputs].xxh128, DH_HASH_HEX, "%s", hex);
+	ps->ninputs++;
+	dh_buf_release(&m);
+}
+
+/*
+ * _TABLE: the table's format and partition keys.  Read when present
+ * (0: absent); the keys of this run must be the table's.
+ */
+static int
+read_table(const char *tabledir, const char *table, enum dh_format *fmt,
+	   const struct part *pt)
+{
+	struct dh_buf path = DH_BUF_INIT;
+	json_error_t je;
+	json_t *o, *keys;
+	size_t i;
+
+	dh_buf_addf(&path, "%s/_TABLE", tabledir);
+	if (access(path.data, F_OK) != 0) {
+		dh_buf_release(&path);
+		return 0;
+	}
+	o = json_load_file(path.data, JSON_REJECT_DUPLICATES, &je);
+	if (o == NULL || !json_is_object(o))
+		dh_die(DH_EXIT_DATA, "%s:%d: %s", path.data, je.line,
+		       o == NULL ? je.text : "not a JSON object");
+	*fmt = json_is_string(json_object_get(o, "format"))
+		       ? dh_format_parse(json_string_value(json_object_get(o, "format")))
+		       : DH_FMT_NONE;
+	keys = json_object_get(o, "partition_keys");
+	if (json_is_array(keys)) {
+		int same = json_array_size(keys) == pt->nspecs;
+
+		for (i = 0; same && i < pt->nspecs; i++) {
+			json_t *k = json_array_get(keys, i);
+			struct dh_buf lk = DH_BUF_INIT;
+			const char *why;
+
+			dh_partition_name(&lk, pt->specs[i].key, strlen(pt->specs[i].key), "x", 1, &why);
+			same = json_is_string(k) && lk.len >= 2 &&
+			       strlen(json_string_value(k)) == lk.len - 2 &&
+			       memcmp(json_string_value(k), lk.data, lk.len - 2) == 0;
+			dh_buf_release(&lk);
+		}
+		if (!same) {
+			char *have = json_dumps(keys, JSON_COMPACT);
+
+			dh_usage_error("table %s is partitioned by %s (see %s)", table,
+				       have ? have : "other keys", path.data);
+		}
+	}
+	json_decref(o);
+	dh_buf_release(&path);
+	return 1;
+}
+
+static void
+write_table(const char *tabledir, const char *table, enum dh_format fmt,
+	    const struct part *pt)
+{
+	json_t *o = json_object(), *keys = json_array();
+	const char *user = getenv("USER");
+	char *text;
+	size_t i;
+
+	for (i = 0; i < pt->nspecs; i++) {
+		struct dh_buf lk = DH_BUF_INIT;
+		const char *why;
+
+		dh_partition_name(&lk, pt->specs[i].key, strlen(pt->specs[i].key), "x", 1, &why);
+		lk.len -= 2;
+		lk.data[lk.len] = '\0';
+		json_array_append_new(keys, json_string(lk.data));
+		dh_buf_release(&lk);
+	}
+	json_object_set_new(o, "name", json_string(table));
+	json_object_set_new(o, "format", json_string(dh_format_name(fmt)));
+	json_object_set_new(o, "partition_keys", keys);
+	json_object_set_new(o, "description", json_string(""));
+	json_object_set_new(o, "owner", user && json_string(user) ? json_string(user) : json_string(""));
+	text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	if (text == NULL)
+		dh_die(DH_EXIT_IO, "out of memory (_TABLE)");
+	{
+		struct dh_buf b = DH_BUF_INIT;
+
+		dh_buf_adds(&b, text);
+		dh_buf_addc(&b, '\n');
+		dh_publish_bytes(tabledir, "_TABLE", b.data, b.len);
+		dh_buf_release(&b);
+	}
+	free(text);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct dh_getopt g;
+	struct part pt;
+	struct dh_partset ps;
+	struct dh_rejects rj;
+	struct dh_stats st;
+	struct dh_buf err = DH_BUF_INIT, tabledir = DH_BUF_INIT;
+	const char *state = NULL, *codec = NULL, *rejects = NULL, *table, *metrics = NULL;
+	char **from = NULL;
+	size_t nfrom = 0, i;
+	enum dh_format in_fmt = DH_FMT_NONE, out_fmt = DH_FMT_NONE, table_fmt = DH_FMT_NONE;
+	unsigned rflags = 0;
+	int opt, append = 0, stats = 0, has_max = 0, have_table, lockfd, allow_incomplete = 0;
+	char **inputs;
+	size_t ninputs, fi;
+	double wait = 0;
+	unsigned long long max_rejects = 0;
+
+	dh_err_init(argv[0]);
+	/* a reader of the printed paths going away (| head) must not stop a
+	 * publish halfway: printing stops, publishing goes on */
+	signal(SIGPIPE, SIG_IGN);
+	memset(&pt, 0, sizeof(pt));
+	pt.unit = DH_UNIT_S;
+	dh_getopt_init(&g, &cmd, argc, argv);
+	while ((opt = dh_getopt(&g)) != -1) {
+		switch (opt) {
+		case 's': state = g.arg; break;
+		case 'f':
+			if ((in_fmt = dh_format_parse(g.arg)) == DH_FMT_NONE)
+				dh_usage_error("unknown input format '%s' (csv, tsv, jsonl, json)", g.arg);
+			break;
+		case 't':
+			if ((out_fmt = dh_format_parse(g.arg)) == DH_FMT_NONE)
+				dh_usage_error("unknown output format '%s' (csv, tsv, jsonl, json)", g.arg);
+			break;
+		case OPT_BY: add_spec(&pt, g.arg, 0); break;
+		case 'p': add_spec(&pt, g.arg, 1); break;
+		case OPT_FROM:
+			from = dh_xreallocarray(from, nfrom + 1, sizeof(*from));
+			from[nfrom++] = g.arg;
+			break;
+		case OPT_APPEND: append = 1; break;
+		case 'z':
+			if (!dh_out_codec_ok(g.arg))
+				dh_usage_error("unknown compression '%s' (gzip, zstd, xz, bzip2)", g.arg);
+			codec = g.arg;
+			break;
+		case OPT_TIME_UNIT:
+			if (dh_time_unit_parse(g.arg, &pt.unit) != 0)
+				dh_usage_error("unknown time unit '%s' (s, ms, us, ns)", g.arg);
+			break;
+		case OPT_WAIT: {
+			char *end;
+
+			errno = 0;
+			wait = strtod(g.arg, &end);
+			if (errno || *end || wait < 0)
+				dh_usage_error("--wait: not a number of seconds: '%s'", g.arg);
+			break;
+		}
+		case OPT_SKIP_BLANK: rflags |= DH_READ_SKIP_BLANK; break;
+		case OPT_REJECTS: rejects = g.arg; break;
+		case OPT_MAX_REJECTS:
+			max_rejects = dh_opt_count(&g, "--max-rejects");
+			has_max = 1;
+			break;
+		case OPT_STATS: stats = 1; break;
+		case OPT_ALLOW_INCOMPLETE: allow_incomplete = 1; break;
+		case OPT_METRICS:
+			if (strcmp(g.arg, "graphite") != 0)
+				dh_usage_error("unknown metrics format '%s' (graphite)", g.arg);
+			metrics = g.arg;
+			break;
+		}
+	}
+	if (optind >= argc)
+		dh_usage_error("no TABLE given");
+	table = argv[optind++];
+	if (!dh_table_name_ok(table))
+		dh_usage_error("'%s' is not a table name (segments of A-Z a-z 0-9 _ . - separated by '/', none starting with '_' or '.')", table);
+	if (pt.nspecs == 0)
+		dh_usage_error("say how to partition: --by SPEC or -p KEY=VALUE");
+	if (has_max && rejects == NULL)
+		dh_usage_error("--max-rejects needs --rejects FILE");
+	state = dh_state_dir(state);
+	dh_buf_addf(&tabledir, "%s/%s", state, table);
+	dh_mkdirs(tabledir.data);
+	lockfd = dh_table_lock(tabledir.data, table, wait);
+	have_table = read_table(tabledir.data, table, &table_fmt, &pt);
+	if (have_table && out_fmt != DH_FMT_NONE && table_fmt != DH_FMT_NONE &&
+	    out_fmt != table_fmt)
+		dh_usage_error("table %s holds %s (see its _TABLE), not %s", table,
+			       dh_format_name(table_fmt), dh_format_name(out_fmt));
+	dh_stats_start(&st);
+	dh_rejects_init(&rj, rejects);
+	if (has_max)
+		dh_rejects_set_max(&rj, max_rejects);
+
+	/* inputs are read after the lock: a partition of this table too */
+	inputs = dh_inputs_expand(argv + optind, (size_t)(argc - optind),
+				  allow_incomplete, &ninputs);
+	memset(&ps, 0, sizeof(ps));
+	for (fi = 0; fi < ninputs; fi++) {
+		const char *path = inputs[fi];
+		struct dh_input in;
+		struct dh_reader r;
+		struct dh_record rec = DH_RECORD_INIT, flat = DH_RECORD_INIT, *cur;
+		enum dh_format fmt = in_fmt;
+		int rc;
+
+		dh_input_open(&in, path);
+		if (fmt == DH_FMT_NONE)
+			fmt = dh_format_from_name(path);
+		if (fmt == DH_FMT_NONE)
+			fmt = dh_format_sniff(&in);
+		if (fi == 0) {
+			enum dh_format ofmt = out_fmt != DH_FMT_NONE ? out_fmt
+					      : table_fmt != DH_FMT_NONE ? table_fmt : fmt;
+
+			dh_partset_init(&ps, state, table, ofmt, codec);
+			ps.append = append;
+			/* JSON lines pass through as read: the bytes are the record */
+			ps.passthrough = ofmt == DH_FMT_JSONL && fmt == DH_FMT_JSONL;
+			/* the command as run, named without its directory */
+			argv[0] = (char *)(uintptr_t)dh_progname();
+			ps.command = argv;
+			ps.ncommand = (size_t)argc;
+			for (i = 0; i < nfrom; i++)
+				add_from(&ps, state, from[i]);
+		}
+		if (ps.passthrough && fmt != DH_FMT_JSONL)
+			ps.passthrough = 0; /* with mixed inputs, re-serialise */
+		dh_reader_open(&r, &in, fmt, rflags);
+		while ((rc = dh_read(&r, &rec)) != 0) {
+			st.records_in++;
+			if (rc < 0) {
+				st.rejected++;
+				dh_reject(&rj, in.loc.name, rec.line, rec.raw, rec.rawlen, r.err.data);
+				continue;
+			}
+			cur = &rec;
+			if ((ps.fmt == DH_FMT_CSV || ps.fmt == DH_FMT_TSV) &&
+			    dh_record_nested(&rec)) {
+				/* as dh-convert: nested JSON flattens for CSV and TSV */
+				if (dh_flatten(&rec, &flat, '.') != 0) {
+					st.rejected++;
+					dh_reject(&rj, in.loc.name, rec.line, rec.raw, rec.rawlen,
+						  flat.arena.data);
+					continue;
+				}
+				cur = &flat;
+			}
+			if (name_of(&pt, &rec, &err) != 0 ||
+			    dh_partset_write(&ps, pt.name.data, pt.name.len, cur) != 0) {
+				st.rejected++;
+				dh_reject(&rj, in.loc.name, rec.line, rec.raw, rec.rawlen,
+					  err.len ? err.data : ps.err.data);
+				dh_buf_reset(&err);
+				continue;
+			}
+			st.records_out++;
+		}
+		st.bytes_in += in.bytes_raw;
+		dh_reader_close(&r);
+		dh_input_close(&in);
+		dh_record_release(&rec);
+		dh_record_release(&flat);
+		free(inputs[fi]);
+	}
+	free(inputs);
+	if (ps.tabledir == NULL) { /* no input file at all (an empty partition) */
+		dh_partset_init(&ps, state, table,
+				out_fmt != DH_FMT_NONE ? out_fmt
+				: table_fmt != DH_FMT_NONE ? table_fmt : DH_FMT_JSONL,
+				codec);
+		ps.append = append;
+		argv[0] = (char *)(uintptr_t)dh_progname();
+		ps.command = argv;
+		ps.ncommand = (size_t)argc;
+		for (i = 0; i < nfrom; i++)
+			add_from(&ps, state, from[i]);
+	}
+	/* -p alone names its partition: publish it even when empty */
+	if (ps.nparts == 0 && pt.nspecs > 0) {
+		size_t k;
+		int constant = 1;
+
+		for (k = 0; k < pt.nspecs; k++)
+			constant &= pt.specs[k].field == NULL;
+		if (constant) {
+			struct dh_record none = DH_RECORD_INIT;
+
+			if (name_of(&pt, &none, &err) == 0)
+				dh_partset_touch(&ps, pt.name.data, pt.name.len);
+		}
+	}
+	if (!have_table && ps.nparts > 0)
+		write_table(tabledir.data, table, ps.fmt, &pt);
+	dh_rejects_close(&rj);
+	dh_partset_publish(&ps, 1);
+	st.bytes_out = ps.bytes_out;
+	if (stats)
+		dh_stats_print(&st, "json");
+	if (metrics != NULL)
+		dh_stats_print(&st, metrics);
+	if (rj.count > 0)
+		dh_warn("%llu bad record%s written to %s", rj.count,
+			rj.count == 1 ? "" : "s", rejects);
+	close(lockfd);
+	dh_partset_release(&ps);
+	for (i = 0; i < pt.nspecs; i++) {
+		free(pt.specs[i].key);
+		free(pt.specs[i].field);
+		free(pt.specs[i].value);
+	}
+	free(pt.specs);
+	free(from);
+	dh_buf_release(&pt.name);
+	dh_buf_release(&pt.text);
+	dh_buf_release(&pt.tmp);
+	dh_buf_release(&err);
+	dh_buf_release(&tabledir);
+	dh_getopt_release(&g);
+	return DH_EXIT_OK;
+}
