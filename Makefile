@@ -87,6 +87,10 @@ fuzz: $(BUILD)/deps.ok
 bench: all
 	sh scripts/bench
 
+# SIGKILL at 500 random moments; make check runs 50.
+crash-test: all
+	bash scripts/crash-test 500
+
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
 		$(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
@@ -107,5 +111,5 @@ clean:
 	rm -rf $(BUILD)
 
 FORCE:
-.PHONY: all check completions fuzz bench install uninstall clean FORCE
+.PHONY: all check completions fuzz bench crash-test install uninstall clean FORCE
 .SECONDARY:

@@ -411,6 +411,9 @@ dh_partset_release(struct dh_partset *ps)
 	}
 	free(ps->parts);
 	free(ps->tabledir);
+	for (i = 0; i < ps->ninputs; i++)
+		free(ps->inputs[i].path);
+	free(ps->inputs);
 	dh_hashmap_release(&ps->map);
 	dh_buf_release(&ps->header);
 	dh_buf_release(&ps->err);

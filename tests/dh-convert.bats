@@ -979,7 +979,7 @@ stream_first() {
 # single thread gives.
 @test "parallel: DH_THREADS=2 gives byte-identical output, rejects and errors to one thread" {
 	local root=$BATS_TEST_DIRNAME/..
-	"$root/build/tools/gen" -n 40000 -f jsonl -s 7 >g.jsonl
+	"$root/${BUILD:-build}/tools/gen" -n 40000 -f jsonl -s 7 >g.jsonl
 	awk 'NR == 3 { print "{\"bad\":" } NR == 9000 { print "" } NR == 20000 { printf "%s\r\n", $0; next }
 	     NR == 31000 { print "{\"dup\":1,\"dup\":2}" } { print }' g.jsonl >m.jsonl
 	printf '{"event_id":"last"}' >>m.jsonl
@@ -1012,7 +1012,7 @@ stream_first() {
 # CRLF) near every boundary must not move a record; TSV cuts at newlines.
 @test "parallel: CSV with quoted newlines and TSV give one thread's bytes" {
 	local root=$BATS_TEST_DIRNAME/..
-	"$root/build/tools/gen" -n 40000 -f csv -s 9 >g.csv
+	"$root/${BUILD:-build}/tools/gen" -n 40000 -f csv -s 9 >g.csv
 	# a row of 17 fields (as the header) whose second holds newlines
 	awk 'NR > 1 && NR % 997 == 0 { printf "id%d,\"line one\nline \"\"two\"\"\r\nthree\"", NR; for (i = 3; i <= 17; i++) printf ","; print "" } { print }' g.csv >q.csv
 	[ "$(head -1 g.csv | tr ',' '\n' | wc -l)" -eq 17 ] || fail "the generator's header changed"

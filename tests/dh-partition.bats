@@ -6,7 +6,7 @@ load helper
 setup() {
 	dh_setup
 	ROOT=$BATS_TEST_DIRNAME/..
-	GEN=$ROOT/build/tools/gen
+	GEN=$ROOT/${BUILD:-build}/tools/gen
 }
 
 @test "--help, --version and a bad option" {
@@ -195,24 +195,13 @@ setup() {
 	umount st
 }
 
-# kill -9 at random moments; after each: every _SUCCESS matches its files;
-# a rerun gives exactly what an uninterrupted run gives.
+# kill -9 at random moments (scripts/crash-test; its long run is
+# `make crash-test`): after each, every _SUCCESS matches its files, and a
+# rerun gives exactly what an uninterrupted run gives.
 @test "kill -9 at 50 random moments never leaves a partition that lies" {
-	"$GEN" -n 20000 -f jsonl -s 8 >e.jsonl
-	dh-partition -s ref --by dt=ts:day t e.jsonl >/dev/null
-	for i in $(seq 1 50); do
-		dh-partition -s st --by dt=ts:day t e.jsonl >/dev/null 2>&1 &
-		pid=$!
-		sleep "0.0$((RANDOM % 10))$((RANDOM % 10))"
-		kill -9 "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-		state_ok st || fail "after kill $i"
-	done
-	dh-partition -s st --by dt=ts:day t e.jsonl >/dev/null
-	state_ok st
-	for d in ref/t/dt=*; do
-		cmp -s "$d/part-00000.jsonl" "st/t/${d##*/}/part-00000.jsonl" || fail "${d##*/} differs after a rerun"
-	done
+	capture env DH_BUILD="$ROOT/${BUILD:-build}" "$ROOT/scripts/crash-test" 50
+	assert_status 0
+	assert_out 'crash-test: 50 kills of dh-partition, every partition true to its manifest'
 }
 
 @test "DuckDB reads the table as Hive partitions" {
