@@ -2,7 +2,6 @@
 /* realpath(3) is XSI */
 #define _XOPEN_SOURCE 700
 #include <errno.h>
-#include <jansson.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdint.h>
@@ -25,6 +24,7 @@
 #include "reject.h"
 #include "state.h"
 #include "stats.h"
+#include "table.h"
 #include "timeparse.h"
 #include "xalloc.h"
 
@@ -234,65 +234,12 @@ add_from(struct dh_partset *ps, const char *statedir, const char *path)
 	dh_buf_release(&m);
 }
 
-/*
- * _TABLE: the table's format and partition keys.  Read when present
- * (0: absent); the keys of this run must be the table's.
- */
-static int
-read_table(const char *tabledir, const char *table, enum dh_format *fmt,
-	   const struct part *pt)
+/* The partition keys of this run, lowercased as directory names have
+ * them; caller frees. */
+static char **
+spec_keys(const struct part *pt)
 {
-	struct dh_buf path = DH_BUF_INIT;
-	json_error_t je;
-	json_t *o, *keys;
-	size_t i;
-
-	dh_buf_addf(&path, "%s/_TABLE", tabledir);
-	if (access(path.data, F_OK) != 0) {
-		dh_buf_release(&path);
-		return 0;
-	}
-	o = json_load_file(path.data, JSON_REJECT_DUPLICATES, &je);
-	if (o == NULL || !json_is_object(o))
-		dh_die(DH_EXIT_DATA, "%s:%d: %s", path.data, je.line,
-		       o == NULL ? je.text : "not a JSON object");
-	*fmt = json_is_string(json_object_get(o, "format"))
-		       ? dh_format_parse(json_string_value(json_object_get(o, "format")))
-		       : DH_FMT_NONE;
-	keys = json_object_get(o, "partition_keys");
-	if (json_is_array(keys)) {
-		int same = json_array_size(keys) == pt->nspecs;
-
-		for (i = 0; same && i < pt->nspecs; i++) {
-			json_t *k = json_array_get(keys, i);
-			struct dh_buf lk = DH_BUF_INIT;
-			const char *why;
-
-			dh_partition_name(&lk, pt->specs[i].key, strlen(pt->specs[i].key), "x", 1, &why);
-			same = json_is_string(k) && lk.len >= 2 &&
-			       strlen(json_string_value(k)) == lk.len - 2 &&
-			       memcmp(json_string_value(k), lk.data, lk.len - 2) == 0;
-			dh_buf_release(&lk);
-		}
-		if (!same) {
-			char *have = json_dumps(keys, JSON_COMPACT);
-
-			dh_usage_error("table %s is partitioned by %s (see %s)", table,
-				       have ? have : "other keys", path.data);
-		}
-	}
-	json_decref(o);
-	dh_buf_release(&path);
-	return 1;
-}
-
-static void
-write_table(const char *tabledir, const char *table, enum dh_format fmt,
-	    const struct part *pt)
-{
-	json_t *o = json_object(), *keys = json_array();
-	const char *user = getenv("USER");
-	char *text;
+	char **keys = dh_xreallocarray(NULL, pt->nspecs + 1, sizeof(*keys));
 	size_t i;
 
 	for (i = 0; i < pt->nspecs; i++) {
@@ -300,29 +247,12 @@ write_table(const char *tabledir, const char *table, enum dh_format fmt,
 		const char *why;
 
 		dh_partition_name(&lk, pt->specs[i].key, strlen(pt->specs[i].key), "x", 1, &why);
-		lk.len -= 2;
+		lk.len -= 2; /* "=x" */
 		lk.data[lk.len] = '\0';
-		json_array_append_new(keys, json_string(lk.data));
-		dh_buf_release(&lk);
+		keys[i] = dh_buf_detach(&lk, NULL);
 	}
-	json_object_set_new(o, "name", json_string(table));
-	json_object_set_new(o, "format", json_string(dh_format_name(fmt)));
-	json_object_set_new(o, "partition_keys", keys);
-	json_object_set_new(o, "description", json_string(""));
-	json_object_set_new(o, "owner", user && json_string(user) ? json_string(user) : json_string(""));
-	text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	json_decref(o);
-	if (text == NULL)
-		dh_die(DH_EXIT_IO, "out of memory (_TABLE)");
-	{
-		struct dh_buf b = DH_BUF_INIT;
-
-		dh_buf_adds(&b, text);
-		dh_buf_addc(&b, '\n');
-		dh_publish_bytes(tabledir, "_TABLE", b.data, b.len);
-		dh_buf_release(&b);
-	}
-	free(text);
+	keys[pt->nspecs] = NULL;
+	return keys;
 }
 
 int
@@ -340,8 +270,8 @@ main(int argc, char **argv)
 	enum dh_format in_fmt = DH_FMT_NONE, out_fmt = DH_FMT_NONE, table_fmt = DH_FMT_NONE;
 	unsigned rflags = 0;
 	int opt, append = 0, stats = 0, has_max = 0, have_table, lockfd, allow_incomplete = 0;
-	char **inputs;
-	size_t ninputs, fi;
+	char **inputs, **keys, **tkeys;
+	size_t ninputs, fi, ntkeys;
 	double wait = 0;
 	unsigned long long max_rejects = 0;
 
@@ -416,7 +346,10 @@ main(int argc, char **argv)
 	dh_buf_addf(&tabledir, "%s/%s", state, table);
 	dh_mkdirs(tabledir.data);
 	lockfd = dh_table_lock(tabledir.data, table, wait);
-	have_table = read_table(tabledir.data, table, &table_fmt, &pt);
+	keys = spec_keys(&pt);
+	have_table = dh_table_read(tabledir.data, &table_fmt, &tkeys, &ntkeys);
+	if (have_table)
+		dh_table_check_keys(tabledir.data, table, tkeys, ntkeys, keys, pt.nspecs);
 	if (have_table && out_fmt != DH_FMT_NONE && table_fmt != DH_FMT_NONE &&
 	    out_fmt != table_fmt)
 		dh_usage_error("table %s holds %s (see its _TABLE), not %s", table,
@@ -525,7 +458,7 @@ main(int argc, char **argv)
 		}
 	}
 	if (!have_table && ps.nparts > 0)
-		write_table(tabledir.data, table, ps.fmt, &pt);
+		dh_table_write(tabledir.data, table, ps.fmt, keys, pt.nspecs);
 	dh_rejects_close(&rj);
 	dh_partset_publish(&ps, 1);
 	st.bytes_out = ps.bytes_out;
@@ -544,6 +477,12 @@ main(int argc, char **argv)
 		free(pt.specs[i].value);
 	}
 	free(pt.specs);
+	for (i = 0; i < pt.nspecs; i++)
+		free(keys[i]);
+	free(keys);
+	for (i = 0; i < ntkeys; i++)
+		free(tkeys[i]);
+	free(tkeys);
 	free(from);
 	dh_buf_release(&pt.name);
 	dh_buf_release(&pt.text);

@@ -23,6 +23,21 @@ dh_manifest_add_file(struct dh_manifest *m, const char *name,
 	f->bytes = bytes;
 	f->records = records;
 	snprintf(f->xxh128, sizeof(f->xxh128), "%s", xxh128);
+	f->source = NULL;
+	f->source_bytes = 0;
+	f->source_xxh128[0] = '\0';
+}
+
+void
+dh_manifest_set_source(struct dh_manifest *m, const char *source,
+		       unsigned long long bytes, const char *xxh128)
+{
+	struct dh_manifest_file *f = &m->files[m->nfiles - 1];
+
+	free(f->source);
+	f->source = dh_xstrdup(source);
+	f->source_bytes = bytes;
+	snprintf(f->source_xxh128, sizeof(f->source_xxh128), "%s", xxh128);
 }
 
 void
@@ -67,6 +82,14 @@ dh_manifest_dump(const struct dh_manifest *m, size_t *len)
 		json_object_set_new(f, "bytes", json_integer((json_int_t)m->files[i].bytes));
 		json_object_set_new(f, "records", json_integer((json_int_t)m->files[i].records));
 		json_object_set_new(f, "xxh128", jstr(m->files[i].xxh128));
+		if (m->files[i].source != NULL) {
+			json_t *src = json_object();
+
+			json_object_set_new(src, "name", jstr(m->files[i].source));
+			json_object_set_new(src, "bytes", json_integer((json_int_t)m->files[i].source_bytes));
+			json_object_set_new(src, "xxh128", jstr(m->files[i].source_xxh128));
+			json_object_set_new(f, "source", src);
+		}
 		json_array_append_new(files, f);
 		records += m->files[i].records;
 		bytes += m->files[i].bytes;
@@ -197,6 +220,24 @@ dh_manifest_load(const char *path, struct dh_manifest *m, struct dh_buf *err)
 		dh_manifest_add_file(m, name, bytes, records, h);
 		free(name);
 		free(h);
+		{
+			json_t *src = json_object_get(f, "source");
+			char *sn, *sh;
+			unsigned long long sb;
+
+			if (json_is_object(src)) {
+				sn = get_str(src, "name", 1, err);
+				sh = get_str(src, "xxh128", 1, err);
+				if (sn == NULL || sh == NULL || get_count(src, "bytes", &sb, err)) {
+					free(sn);
+					free(sh);
+					goto fail;
+				}
+				dh_manifest_set_source(m, sn, sb, sh);
+				free(sn);
+				free(sh);
+			}
+		}
 	}
 	inputs = json_object_get(o, "inputs");
 	for (i = 0; json_is_array(inputs) && i < json_array_size(inputs); i++) {
@@ -242,8 +283,10 @@ dh_manifest_release(struct dh_manifest *m)
 {
 	size_t i;
 
-	for (i = 0; i < m->nfiles; i++)
+	for (i = 0; i < m->nfiles; i++) {
 		free(m->files[i].name);
+		free(m->files[i].source);
+	}
 	for (i = 0; i < m->ninputs; i++)
 		free(m->inputs[i].path);
 	for (i = 0; i < m->ncommand; i++)

@@ -18,6 +18,10 @@ struct dh_manifest_file {
 	char *name;
 	unsigned long long bytes, records;
 	char xxh128[DH_HASH_HEX];
+	/* dh-ingest: what the file was landed from (NULL when not) */
+	char *source;
+	unsigned long long source_bytes;
+	char source_xxh128[DH_HASH_HEX];
 };
 
 struct dh_manifest_input {
@@ -41,6 +45,9 @@ struct dh_manifest {
 void dh_manifest_add_file(struct dh_manifest *m, const char *name,
 			  unsigned long long bytes, unsigned long long records,
 			  const char *xxh128);
+/* Say the last added file was landed from source (name, size, hash). */
+void dh_manifest_set_source(struct dh_manifest *m, const char *source,
+			    unsigned long long bytes, const char *xxh128);
 void dh_manifest_add_input(struct dh_manifest *m, const char *path,
 			   int partition, unsigned long long bytes,
 			   const char *xxh128);

@@ -330,8 +330,14 @@ publish_one(struct dh_partset *ps, struct dh_part *p, int print_paths)
 	m.compression = (char *)(uintptr_t)ps->codec;
 	if (ps->append && have_old)
 		for (i = 0; i < old.nfiles; i++)
+		{
 			dh_manifest_add_file(&m, old.files[i].name, old.files[i].bytes,
 					     old.files[i].records, old.files[i].xxh128);
+			if (old.files[i].source != NULL)
+				dh_manifest_set_source(&m, old.files[i].source,
+						       old.files[i].source_bytes,
+						       old.files[i].source_xxh128);
+		}
 	dh_manifest_add_file(&m, b.data, size, p->records, hex);
 	for (i = 0; i < ps->ninputs; i++)
 		dh_manifest_add_input(&m, ps->inputs[i].path, ps->inputs[i].partition,
@@ -355,8 +361,10 @@ publish_one(struct dh_partset *ps, struct dh_part *p, int print_paths)
 		printf("%s/%s/%s\n", ps->statedir, ps->table, p->name);
 
 	/* m borrows its table, format, command: free only what it made */
-	for (i = 0; i < m.nfiles; i++)
+	for (i = 0; i < m.nfiles; i++) {
 		free(m.files[i].name);
+		free(m.files[i].source);
+	}
 	for (i = 0; i < m.ninputs; i++)
 		free(m.inputs[i].path);
 	free(m.files);

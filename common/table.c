@@ -1,0 +1,95 @@
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "err.h"
+#include "publish.h"
+#include "table.h"
+#include "xalloc.h"
+
+int
+dh_table_read(const char *tabledir, enum dh_format *fmt, char ***keys,
+	      size_t *nkeys)
+{
+	struct dh_buf path = DH_BUF_INIT;
+	json_error_t je;
+	json_t *o, *k, *f;
+	size_t i;
+
+	*keys = NULL;
+	*nkeys = 0;
+	*fmt = DH_FMT_NONE;
+	dh_buf_addf(&path, "%s/_TABLE", tabledir);
+	if (access(path.data, F_OK) != 0) {
+		dh_buf_release(&path);
+		return 0;
+	}
+	o = json_load_file(path.data, JSON_REJECT_DUPLICATES, &je);
+	if (o == NULL || !json_is_object(o))
+		dh_die(DH_EXIT_DATA, "%s:%d: %s", path.data, je.line,
+		       o == NULL ? je.text : "not a JSON object");
+	f = json_object_get(o, "format");
+	if (json_is_string(f))
+		*fmt = dh_format_parse(json_string_value(f));
+	k = json_object_get(o, "partition_keys");
+	for (i = 0; json_is_array(k) && i < json_array_size(k); i++) {
+		json_t *key = json_array_get(k, i);
+
+		if (!json_is_string(key))
+			dh_die(DH_EXIT_DATA, "%s: partition_keys holds a non-string", path.data);
+		*keys = dh_xreallocarray(*keys, *nkeys + 1, sizeof(**keys));
+		(*keys)[(*nkeys)++] = dh_xstrdup(json_string_value(key));
+	}
+	json_decref(o);
+	dh_buf_release(&path);
+	return 1;
+}
+
+void
+dh_table_write(const char *tabledir, const char *table, enum dh_format fmt,
+	       char *const *keys, size_t nkeys)
+{
+	json_t *o = json_object(), *k = json_array(), *owner;
+	const char *user = getenv("USER");
+	struct dh_buf b = DH_BUF_INIT;
+	char *text;
+	size_t i;
+
+	for (i = 0; i < nkeys; i++)
+		json_array_append_new(k, json_string(keys[i]));
+	owner = user != NULL ? json_string(user) : NULL; /* NULL: not UTF-8 */
+	json_object_set_new(o, "name", json_string(table));
+	json_object_set_new(o, "format", json_string(dh_format_name(fmt)));
+	json_object_set_new(o, "partition_keys", k);
+	json_object_set_new(o, "description", json_string(""));
+	json_object_set_new(o, "owner", owner != NULL ? owner : json_string(""));
+	text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	if (text == NULL)
+		dh_die(DH_EXIT_IO, "out of memory (_TABLE)");
+	dh_buf_adds(&b, text);
+	dh_buf_addc(&b, '\n');
+	dh_publish_bytes(tabledir, "_TABLE", b.data, b.len);
+	dh_buf_release(&b);
+	free(text);
+}
+
+void
+dh_table_check_keys(const char *tabledir, const char *table, char *const *have,
+		    size_t nhave, char *const *want, size_t nwant)
+{
+	struct dh_buf list = DH_BUF_INIT;
+	size_t i;
+	int same = nhave == nwant;
+
+	for (i = 0; same && i < nhave; i++)
+		same = strcmp(have[i], want[i]) == 0;
+	if (same)
+		return;
+	for (i = 0; i < nhave; i++)
+		dh_buf_addf(&list, "%s%s", i ? "," : "", have[i]);
+	dh_usage_error("table %s is partitioned by %s (see %s/_TABLE)", table,
+		       nhave ? list.data : "no key", tabledir);
+}
