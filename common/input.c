@@ -87,6 +87,15 @@ detect(const char *p, size_t n, int *need_more)
 	return NULL;
 }
 
+const char *
+dh_input_codec_of(const char *p, size_t n)
+{
+	int more;
+	const struct codec *c = detect(p, n, &more);
+
+	return c != NULL ? c->name : NULL;
+}
+
 void
 dh_input_open_mem(struct dh_input *in, const char *p, size_t n,
 		  const char *name)

@@ -53,6 +53,9 @@ struct dh_input {
  */
 void dh_input_open_mem(struct dh_input *in, const char *p, size_t n,
 		       const char *name);
+/* The compression whose magic bytes start p[0..n) ("gzip", "bzip2",
+ * "xz", "zstd", "lz4"), or NULL. */
+const char *dh_input_codec_of(const char *p, size_t n);
 /* Open path ("-" or NULL = stdin).  Exits 4 naming the path on failure. */
 void dh_input_open(struct dh_input *in, const char *path);
 /*

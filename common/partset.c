@@ -29,6 +29,8 @@ dh_data_suffix(struct dh_buf *out, enum dh_format fmt, const char *codec)
 		dh_buf_adds(out, ".xz");
 	else if (strcmp(codec, "bzip2") == 0)
 		dh_buf_adds(out, ".bz2");
+	else if (strcmp(codec, "lz4") == 0)
+		dh_buf_adds(out, ".lz4");
 }
 
 void
@@ -207,9 +209,10 @@ listed(const struct dh_manifest *m, const char *name)
 	return 0;
 }
 
-/* Remove data files (not _ or . names) that m does not list. */
-static void
-remove_unlisted(const char *dir, const struct dh_manifest *m)
+/* Remove data files (not _ or . names) that m does not list, and
+ * temporary files a killed run left; fsync dir when any went. */
+void
+dh_remove_unlisted(const char *dir, const struct dh_manifest *m)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
@@ -252,6 +255,18 @@ number_taken(const char *dir, const char *stem)
 		taken = strncmp(de->d_name, stem, n) == 0 && de->d_name[n] == '.';
 	closedir(d);
 	return taken;
+}
+
+int
+dh_part_next_number(const char *dir, int start)
+{
+	char stem[32];
+
+	for (;; start++) {
+		snprintf(stem, sizeof(stem), "part-%05d", start);
+		if (!number_taken(dir, stem))
+			return start;
+	}
 }
 
 static void
@@ -353,7 +368,7 @@ publish_one(struct dh_partset *ps, struct dh_part *p, int print_paths)
 	text = dh_manifest_dump(&m, &len);
 	dh_publish_bytes(p->dir, "_MANIFEST", text, len);
 	free(text);
-	remove_unlisted(p->dir, &m);
+	dh_remove_unlisted(p->dir, &m);
 	dh_publish_bytes(p->dir, "_SUCCESS", "", 0);
 	journal(ps, p, &m);
 	ps->bytes_out += size;

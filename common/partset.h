@@ -66,6 +66,14 @@ void dh_partset_touch(struct dh_partset *ps, const char *name, size_t nlen);
 void dh_partset_publish(struct dh_partset *ps, int print_paths);
 void dh_partset_release(struct dh_partset *ps);
 
+/*
+ * The first n for which dir holds no "part-NNNNN." entry (data or
+ * temporary), counting up from start: the next data file's number.
+ */
+int dh_part_next_number(const char *dir, int start);
+/* Remove data files m does not list and stale .tmp. files from dir (the
+ * caller holds the table lock, so none is another writer's). */
+void dh_remove_unlisted(const char *dir, const struct dh_manifest *m);
 /* ".jsonl", ".csv" ... with ".gz", ".zst" ... for the codec. */
 void dh_data_suffix(struct dh_buf *out, enum dh_format fmt, const char *codec);
 

@@ -1,3 +1,4 @@
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -207,6 +208,31 @@ dh_publish_bytes(const char *dir, const char *name, const void *p, size_t n)
 	dh_out_write(&t.out, p, n);
 	dh_tmp_commit(&t);
 	dh_fsync_dir(dir);
+}
+
+void
+dh_remove_stale_tmp(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	struct dh_buf b = DH_BUF_INIT;
+	int removed = 0;
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, ".tmp.", 5) != 0)
+			continue;
+		dh_buf_reset(&b);
+		dh_buf_addf(&b, "%s/%s", dir, de->d_name);
+		if (unlink(b.data) != 0 && errno != ENOENT)
+			dh_die_errno(DH_EXIT_IO, "remove %s", b.data);
+		removed = 1;
+	}
+	closedir(d);
+	dh_buf_release(&b);
+	if (removed)
+		dh_fsync_dir(dir);
 }
 
 void

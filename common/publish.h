@@ -44,6 +44,9 @@ void dh_tmp_abort(struct dh_tmpfile *t);
 /* Write bytes to dir/name crash-safely and fsync dir. */
 void dh_publish_bytes(const char *dir, const char *name, const void *p,
 		      size_t n);
+/* Remove the .tmp. files a killed run left in dir (call it holding the
+ * table lock: then none is another writer's). */
+void dh_remove_stale_tmp(const char *dir);
 /* Remove dir/name if present and fsync dir; exits 4 on other errors. */
 void dh_unlink_sync(const char *dir, const char *name);
 

@@ -1,0 +1,708 @@
+/* dh-ingest: land raw data in a table, write-once and idempotently. */
+/* realpath(3) is XSI */
+#define _XOPEN_SOURCE 700
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "err.h"
+#include "hash.h"
+#include "hashmap.h"
+#include "input.h"
+#include "json.h"
+#include "manifest.h"
+#include "opt.h"
+#include "partset.h"
+#include "publish.h"
+#include "reader.h"
+#include "reject.h"
+#include "state.h"
+#include "stats.h"
+#include "table.h"
+#include "timeparse.h"
+#include "writer.h"
+#include "xalloc.h"
+
+enum {
+	OPT_FORCE = DH_OPT_LONG,
+	OPT_WAIT,
+	OPT_SKIP_BLANK,
+	OPT_REJECTS,
+	OPT_MAX_REJECTS,
+	OPT_STATS,
+	OPT_METRICS,
+};
+
+static const struct dh_opt opts[] = {
+	{'s', "state", "DIR", "the state directory (default: $DH_STATE, else ./state)", DH_COMPLETE_FILE},
+	{'f', "input-format", "FMT", "format of the data: csv, tsv, jsonl, json (default: the table's, else from the name, else sniffed)", DH_COMPLETE_FORMATS},
+	{'p', "partition", "KEY=VALUE", "land into this partition (default: ingest_date=today, UTC)", NULL},
+	{'z', "compress", "CODEC", "compress what arrives plain: gzip, zstd, xz, bzip2", DH_COMPLETE_CODECS},
+	{OPT_FORCE, "force", NULL, "land a source again even when it was landed before", NULL},
+	{OPT_WAIT, "wait", "SECS", "wait up to SECS for another writer of the table (default: 0)", NULL},
+	{OPT_SKIP_BLANK, "skip-blank", NULL, "ignore blank lines instead of rejecting them", NULL},
+	{OPT_REJECTS, "rejects", "FILE", "append bad records to FILE as JSON lines, land the good ones", DH_COMPLETE_FILE},
+	{OPT_MAX_REJECTS, "max-rejects", "N", "with --rejects: exit 1 after more than N bad records", NULL},
+	{OPT_STATS, "stats", NULL, "print counters as one JSON line on stderr at the end", NULL},
+	{OPT_METRICS, "metrics", "FORMAT", "print counters on stderr for monitoring: graphite", "graphite"},
+	{0, NULL, NULL, NULL, NULL},
+};
+
+static const struct dh_cmd cmd = {
+	"dh-ingest",
+	"[-s DIR] [-f FMT] [-p KEY=VALUE]... [-z CODEC] [--force] [--wait SECS] "
+	"[--skip-blank] [--rejects FILE] [--max-rejects N] [--stats] "
+	"[--metrics FORMAT] TABLE SOURCE ...",
+	"Land raw data in TABLE of the state directory: each SOURCE (a file, a\n"
+	"directory of files, or - for standard input) becomes a new data file of\n"
+	"the partition, stored as received, after every record was validated.\n"
+	"Nothing written before is rewritten; a source landed before (same name,\n"
+	"size and xxh128) is skipped.",
+	opts,
+	"Exit status:\n"
+	"  0  success (also when every source was landed before)\n"
+	"  1  more bad records than --max-rejects\n"
+	"  2  usage error\n"
+	"  3  bad input data (nothing is landed)\n"
+	"  4  I/O or system error, a full disk included (nothing is landed)\n"
+	"  5  another process is writing the table\n"
+	"\n"
+	"Examples:\n"
+	"  dh-ingest -s state raw/clicks /landing/clicks-*.jsonl.gz\n"
+	"  producer | dh-ingest -p ingest_date=2026-11-20 raw/clicks -\n",
+};
+
+/* A source landed in this run, waiting to be published. */
+struct landed {
+	struct dh_tmpfile tmp;
+	char *source;
+	unsigned long long bytes, records;
+	char hash[DH_HASH_HEX];
+	char *suffix; /* ".jsonl.gz" */
+	const char *codec; /* of the stored bytes, or NULL */
+};
+
+struct ingest {
+	const char *tabledir; /* sources are copied here first */
+	const char *partdir;
+	const char *codec;      /* -z */
+	enum dh_format fmt;     /* -f or the table's; NONE: per source */
+	unsigned rflags;
+	int force;
+	struct dh_hashmap known; /* "name\nbytes\nhash" of sources landed */
+	struct landed *land;
+	size_t nland;
+	struct dh_rejects rj;
+	struct dh_stats st;
+};
+
+static void
+known_key(struct dh_buf *b, const char *name, unsigned long long bytes,
+	  const char *hash)
+{
+	dh_buf_reset(b);
+	dh_buf_addf(b, "%s\n%llu\n%s", name, bytes, hash);
+}
+
+/* Every source named in the manifests below dir (the table). */
+static void
+scan_known(struct ingest *ig, const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	struct dh_buf path = DH_BUF_INIT, key = DH_BUF_INIT, err = DH_BUF_INIT;
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		struct dh_manifest m;
+		size_t i;
+		int added;
+
+		if (de->d_name[0] == '.' || strchr(de->d_name, '=') == NULL)
+			continue;
+		dh_buf_reset(&path);
+		dh_buf_addf(&path, "%s/%s", dir, de->d_name);
+		scan_known(ig, path.data);
+		dh_buf_adds(&path, "/_MANIFEST");
+		if (access(path.data, F_OK) != 0)
+			continue;
+		dh_buf_reset(&err);
+		if (dh_manifest_load(path.data, &m, &err) != 0)
+			dh_die(DH_EXIT_DATA, "%s: %s", path.data, err.data);
+		for (i = 0; i < m.nfiles; i++) {
+			if (m.files[i].source == NULL)
+				continue;
+			known_key(&key, m.files[i].source, m.files[i].source_bytes,
+				  m.files[i].source_xxh128);
+			dh_hashmap_put(&ig->known, key.data, key.len, 0, &added);
+		}
+		dh_manifest_release(&m);
+	}
+	closedir(d);
+	dh_buf_release(&path);
+	dh_buf_release(&key);
+	dh_buf_release(&err);
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* SOURCE arguments as a list of files: directories walked in name order
+ * (names starting with '.' or '_' skipped), "-" kept. */
+static void
+add_source(char ***list, size_t *n, const char *path, int top)
+{
+	struct stat st;
+
+	if (strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		DIR *d = opendir(path);
+		struct dirent *de;
+		char **names = NULL;
+		size_t nn = 0, i;
+
+		if (d == NULL)
+			dh_die_errno(DH_EXIT_IO, "%s", path);
+		while ((de = readdir(d)) != NULL) {
+			if (de->d_name[0] == '.' || de->d_name[0] == '_')
+				continue;
+			names = dh_xreallocarray(names, nn + 1, sizeof(*names));
+			names[nn++] = dh_xstrdup(de->d_name);
+		}
+		closedir(d);
+		qsort(names, nn, sizeof(*names), cmp_str);
+		for (i = 0; i < nn; i++) {
+			struct dh_buf p = DH_BUF_INIT;
+
+			dh_buf_addf(&p, "%s/%s", path, names[i]);
+			add_source(list, n, p.data, 0);
+			dh_buf_release(&p);
+			free(names[i]);
+		}
+		free(names);
+		return;
+	}
+	/* inside a directory only regular files (symlinks to them too) */
+	if (!top && (stat(path, &st) != 0 || !S_ISREG(st.st_mode)))
+		return;
+	*list = dh_xreallocarray(*list, *n + 1, sizeof(**list));
+	(*list)[(*n)++] = dh_xstrdup(path);
+}
+
+/*
+ * Copy the source's bytes as received into a temporary file of the
+ * partition (compressed with -z when they arrive plain), hashing them.
+ * Returns the codec the stored bytes are in, or NULL.
+ */
+static const char *
+copy_source(struct ingest *ig, int fd, const char *name, struct landed *l)
+{
+	static char buf[1 << 20];
+	XXH3_state_t *hs = XXH3_createState();
+	const char *codec = NULL;
+	ssize_t r;
+	int first = 1;
+
+	XXH3_128bits_reset(hs);
+	for (;;) {
+		r = read(fd, buf, sizeof(buf));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			dh_die_errno(DH_EXIT_IO, "%s: read error", name);
+		if (first) {
+			/* stored as received: a compressed source stays as it is */
+			const char *src = r > 0 ? dh_input_codec_of(buf, (size_t)r) : NULL;
+
+			codec = src != NULL ? src : ig->codec;
+			/* in the table directory until published: a skipped
+			 * source leaves no partition directory behind */
+			dh_tmp_create(&l->tmp, ig->tabledir, "part-new",
+				      src != NULL ? NULL : ig->codec);
+			first = 0;
+		}
+		if (r == 0)
+			break;
+		XXH3_128bits_update(hs, buf, (size_t)r);
+		l->bytes += (unsigned long long)r;
+		dh_out_write(&l->tmp.out, buf, (size_t)r);
+	}
+	{
+		XXH128_canonical_t c;
+		size_t i;
+
+		XXH128_canonicalFromHash(&c, XXH3_128bits_digest(hs));
+		for (i = 0; i < 16; i++)
+			snprintf(l->hash + 2 * i, 3, "%02x", c.digest[i]);
+	}
+	XXH3_freeState(hs);
+	dh_tmp_finish(&l->tmp);
+	return codec;
+}
+
+/*
+ * Read back the stored file in the table's format (messages name the
+ * source as given): count its records;
+ * a bad one stops the run, or with --rejects is set aside and the file
+ * is written again holding the good records only, as they were received.
+ */
+static void
+validate(struct ingest *ig, struct landed *l, const char *given,
+	 enum dh_format fmt, const char *codec)
+{
+	struct dh_input in;
+	struct dh_reader r;
+	struct dh_record rec = DH_RECORD_INIT;
+	struct dh_tmpfile good;
+	struct dh_writer hw;
+	int rc, bad = 0, pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		dh_input_open(&in, l->tmp.tmp);
+		dh_reader_open(&r, &in, fmt, ig->rflags);
+		l->records = 0;
+		while ((rc = dh_read(&r, &rec)) != 0) {
+			if (pass == 0)
+				ig->st.records_in++;
+			if (rc < 0) {
+				if (pass == 0) {
+					ig->st.rejected++;
+					bad = 1;
+					dh_reject(&ig->rj, given, rec.line, rec.raw,
+						  rec.rawlen, r.err.data);
+				}
+				continue;
+			}
+			if (pass == 1) {
+				if (fmt == DH_FMT_JSON)
+					dh_out_write(&good.out, l->records ? ",\n" : "[\n", 2);
+				if (l->records == 0 && r.have_header) {
+					/* the header line, quoted as dh writes CSV/TSV */
+					dh_writer_init(&hw, &good.out, fmt, 0, '.');
+					dh_writer_set_columns(&hw, r.names, r.nlens, r.ncols);
+					dh_writer_finish(&hw);
+					dh_writer_release(&hw);
+				}
+				dh_out_write(&good.out, rec.raw, rec.rawlen);
+				if (fmt != DH_FMT_JSON)
+					dh_out_putc(&good.out, '\n');
+			}
+			l->records++;
+		}
+		dh_reader_close(&r);
+		dh_input_close(&in);
+		if (pass == 0 && !bad)
+			break;
+		if (pass == 0) {
+			dh_tmp_create(&good, ig->tabledir, "part-good", codec);
+		} else {
+			if (fmt == DH_FMT_JSON)
+				dh_out_write(&good.out, l->records ? "\n]\n" : "[\n]\n",
+					     l->records ? 3 : 4);
+			dh_tmp_finish(&good);
+			dh_tmp_abort(&l->tmp);
+			l->tmp = good;
+		}
+	}
+	ig->st.records_out += l->records;
+	dh_record_release(&rec);
+}
+
+static void
+land_source(struct ingest *ig, const char *path)
+{
+	struct landed l;
+	struct dh_buf key = DH_BUF_INIT;
+	char real[PATH_MAX];
+	const char *codec;
+	enum dh_format fmt = ig->fmt;
+	int fd = 0;
+
+	memset(&l, 0, sizeof(l));
+	if (strcmp(path, "-") == 0) {
+		l.source = dh_xstrdup("-");
+	} else {
+		do
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+		while (fd < 0 && errno == EINTR);
+		if (fd < 0)
+			dh_die_errno(DH_EXIT_IO, "%s", path);
+		l.source = dh_xstrdup(realpath(path, real) != NULL ? real : path);
+	}
+	codec = copy_source(ig, fd, path, &l);
+	if (fd != 0)
+		close(fd);
+	ig->st.bytes_in += l.bytes;
+	known_key(&key, l.source, l.bytes, l.hash);
+	if (!ig->force && dh_hashmap_get(&ig->known, key.data, key.len) != NULL) {
+		dh_warn("%s: already ingested (same name, size and xxh128); skipped (use --force to ingest it again)",
+			strcmp(path, "-") == 0 ? "(stdin)" : path);
+		dh_tmp_abort(&l.tmp);
+		free(l.source);
+		dh_buf_release(&key);
+		return;
+	}
+	if (fmt == DH_FMT_NONE)
+		fmt = dh_format_from_name(path);
+	if (fmt == DH_FMT_NONE) {
+		struct dh_input in;
+
+		dh_input_open(&in, l.tmp.tmp);
+		fmt = dh_format_sniff(&in);
+		dh_input_close(&in);
+	}
+	if (ig->fmt == DH_FMT_NONE)
+		ig->fmt = fmt; /* the first source decides a new table's format */
+	validate(ig, &l, strcmp(path, "-") == 0 ? "(stdin)" : path, fmt, codec);
+	{
+		struct dh_buf s = DH_BUF_INIT;
+
+		dh_data_suffix(&s, fmt, codec);
+		l.suffix = dh_buf_detach(&s, NULL);
+	}
+	l.codec = codec;
+	ig->land = dh_xreallocarray(ig->land, ig->nland + 1, sizeof(*ig->land));
+	ig->land[ig->nland++] = l;
+	{
+		/* a source named twice in one run lands once */
+		int added;
+
+		dh_hashmap_put(&ig->known, key.data, key.len, 0, &added);
+	}
+	dh_buf_release(&key);
+}
+
+/* Make the landed files part of the partition, as DESIGN §4 publishes. */
+static void
+publish(struct ingest *ig, const char *statedir, const char *table,
+	const char *partname, char **argv, int argc)
+{
+	struct dh_buf path = DH_BUF_INIT, err = DH_BUF_INIT, name = DH_BUF_INIT;
+	struct dh_manifest m, old;
+	char *text;
+	size_t i, len;
+	int have_old, n = 0;
+
+	memset(&m, 0, sizeof(m));
+	dh_buf_addf(&path, "%s/_MANIFEST", ig->partdir);
+	have_old = access(path.data, F_OK) == 0;
+	if (have_old && dh_manifest_load(path.data, &old, &err) != 0)
+		dh_die(DH_EXIT_DATA, "%s: %s (the partition cannot take more files)", path.data, err.data);
+	m.table = (char *)(uintptr_t)table;
+	m.partition = (char *)(uintptr_t)partname;
+	m.format = (char *)(uintptr_t)dh_format_name(ig->fmt);
+	m.compression = NULL;
+	if (have_old) {
+		for (i = 0; i < old.nfiles; i++) {
+			dh_manifest_add_file(&m, old.files[i].name, old.files[i].bytes,
+					     old.files[i].records, old.files[i].xxh128);
+			if (old.files[i].source != NULL)
+				dh_manifest_set_source(&m, old.files[i].source,
+						       old.files[i].source_bytes,
+						       old.files[i].source_xxh128);
+		}
+	}
+	/* one codec for every file, or "mixed" */
+	{
+		const char *c = NULL;
+		int first = 1, mixed = 0;
+
+		if (have_old && old.nfiles > 0) {
+			c = old.compression;
+			first = 0;
+			mixed = c != NULL && strcmp(c, "mixed") == 0;
+		}
+		for (i = 0; i < ig->nland && !mixed; i++) {
+			const char *lc = ig->land[i].codec;
+
+			if (first) {
+				c = lc;
+				first = 0;
+			} else if ((c == NULL) != (lc == NULL) ||
+				   (c != NULL && strcmp(c, lc) != 0)) {
+				mixed = 1;
+			}
+		}
+		m.compression = (char *)(uintptr_t)(mixed ? "mixed" : c);
+	}
+	dh_mkdirs(ig->partdir);
+	dh_unlink_sync(ig->partdir, "_SUCCESS");
+	for (i = 0; i < ig->nland; i++) {
+		struct landed *l = &ig->land[i];
+		char hex[DH_HASH_HEX];
+		unsigned long long size;
+
+		n = dh_part_next_number(ig->partdir, n);
+		dh_buf_reset(&name);
+		dh_buf_addf(&name, "part-%05d%s", n, l->suffix);
+		free(l->tmp.final);
+		dh_buf_reset(&path);
+		dh_buf_addf(&path, "%s/%s", ig->partdir, name.data);
+		l->tmp.final = dh_buf_detach(&path, NULL);
+		if (dh_hash_file(l->tmp.tmp, hex, &size) != 0)
+			dh_die_errno(DH_EXIT_IO, "%s", l->tmp.tmp);
+		dh_tmp_commit(&l->tmp);
+		ig->st.bytes_out += size;
+		dh_manifest_add_file(&m, name.data, size, l->records, hex);
+		dh_manifest_set_source(&m, l->source, l->bytes, l->hash);
+		n++;
+	}
+	/* the files moved from the table directory into the partition */
+	dh_fsync_dir(ig->partdir);
+	dh_fsync_dir(ig->tabledir);
+	argv[0] = (char *)(uintptr_t)dh_progname();
+	m.command = argv;
+	m.ncommand = (size_t)argc;
+	dh_time_now_iso(m.created);
+	text = dh_manifest_dump(&m, &len);
+	dh_publish_bytes(ig->partdir, "_MANIFEST", text, len);
+	free(text);
+	dh_remove_unlisted(ig->partdir, &m);
+	dh_publish_bytes(ig->partdir, "_SUCCESS", "", 0);
+	{
+		struct dh_buf j = DH_BUF_INIT;
+
+		dh_buf_addf(&j, "{\"time\":\"%s\",\"event\":\"ingest\",\"table\":", m.created);
+		dh_json_quote(&j, table, strlen(table), NULL);
+		dh_buf_adds(&j, ",\"partition\":");
+		dh_json_quote(&j, partname, strlen(partname), NULL);
+		dh_buf_addf(&j, ",\"files\":%zu,\"records\":%llu}\n", ig->nland,
+			    ig->st.records_out);
+		dh_journal(statedir, j.data);
+		dh_buf_release(&j);
+	}
+	for (i = 0; i < m.nfiles; i++) {
+		free(m.files[i].name);
+		free(m.files[i].source);
+	}
+	free(m.files);
+	if (have_old)
+		dh_manifest_release(&old);
+	dh_buf_release(&path);
+	dh_buf_release(&err);
+	dh_buf_release(&name);
+}
+
+/*
+ * Nothing landed, but a crash may have left the partition between its
+ * _MANIFEST and its _SUCCESS: when every listed file is there with its
+ * size and xxh128, finish the publish.
+ */
+static void
+repair(const char *partdir)
+{
+	struct dh_buf path = DH_BUF_INIT, err = DH_BUF_INIT;
+	struct dh_manifest m;
+	size_t i;
+	int ok = 1;
+
+	dh_buf_addf(&path, "%s/_SUCCESS", partdir);
+	if (access(path.data, F_OK) == 0)
+		goto out;
+	dh_buf_reset(&path);
+	dh_buf_addf(&path, "%s/_MANIFEST", partdir);
+	if (access(path.data, F_OK) != 0 || dh_manifest_load(path.data, &m, &err) != 0)
+		goto out;
+	for (i = 0; i < m.nfiles && ok; i++) {
+		char hex[DH_HASH_HEX];
+		unsigned long long size;
+
+		dh_buf_reset(&path);
+		dh_buf_addf(&path, "%s/%s", partdir, m.files[i].name);
+		ok = dh_hash_file(path.data, hex, &size) == 0 &&
+		     size == m.files[i].bytes && strcmp(hex, m.files[i].xxh128) == 0;
+	}
+	if (ok) {
+		dh_remove_unlisted(partdir, &m);
+		dh_publish_bytes(partdir, "_SUCCESS", "", 0);
+		dh_warn("%s: completed a publish an earlier run left unfinished", partdir);
+	}
+	dh_manifest_release(&m);
+out:
+	dh_buf_release(&path);
+	dh_buf_release(&err);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct dh_getopt g;
+	struct ingest ig;
+	struct dh_buf tabledir = DH_BUF_INIT, partname = DH_BUF_INIT,
+		      partdir = DH_BUF_INIT;
+	const char *state = NULL, *rejects = NULL, *metrics = NULL, *table;
+	char **keys = NULL, **tkeys = NULL, **sources = NULL;
+	size_t nkeys = 0, ntkeys = 0, nsources = 0, i;
+	enum dh_format table_fmt = DH_FMT_NONE;
+	int opt, stats = 0, has_max = 0, have_table, lockfd;
+	double wait = 0;
+	unsigned long long max_rejects = 0;
+
+	dh_err_init(argv[0]);
+	/* a closed listing (| head) must not stop a landing halfway */
+	signal(SIGPIPE, SIG_IGN);
+	memset(&ig, 0, sizeof(ig));
+	dh_getopt_init(&g, &cmd, argc, argv);
+	while ((opt = dh_getopt(&g)) != -1) {
+		switch (opt) {
+		case 's': state = g.arg; break;
+		case 'f':
+			if ((ig.fmt = dh_format_parse(g.arg)) == DH_FMT_NONE)
+				dh_usage_error("unknown input format '%s' (csv, tsv, jsonl, json)", g.arg);
+			break;
+		case 'p': {
+			const char *eq = strchr(g.arg, '='), *why;
+			struct dh_buf lk = DH_BUF_INIT;
+
+			if (eq == NULL || eq == g.arg)
+				dh_usage_error("-p takes KEY=VALUE, not '%s'", g.arg);
+			if (partname.len)
+				dh_buf_addc(&partname, '/');
+			if (dh_partition_name(&partname, g.arg, (size_t)(eq - g.arg),
+					      eq + 1, strlen(eq + 1), &why) != 0)
+				dh_usage_error("partition %s: %s", g.arg, why);
+			dh_partition_name(&lk, g.arg, (size_t)(eq - g.arg), "x", 1, &why);
+			lk.len -= 2;
+			lk.data[lk.len] = '\0';
+			for (i = 0; i < nkeys; i++)
+				if (strcmp(keys[i], lk.data) == 0)
+					dh_usage_error("partition key '%s' is given twice", lk.data);
+			keys = dh_xreallocarray(keys, nkeys + 1, sizeof(*keys));
+			keys[nkeys++] = dh_buf_detach(&lk, NULL);
+			break;
+		}
+		case 'z':
+			if (!dh_out_codec_ok(g.arg))
+				dh_usage_error("unknown compression '%s' (gzip, zstd, xz, bzip2)", g.arg);
+			ig.codec = g.arg;
+			break;
+		case OPT_FORCE: ig.force = 1; break;
+		case OPT_WAIT: {
+			char *end;
+
+			errno = 0;
+			wait = strtod(g.arg, &end);
+			if (errno || *end || wait < 0)
+				dh_usage_error("--wait: not a number of seconds: '%s'", g.arg);
+			break;
+		}
+		case OPT_SKIP_BLANK: ig.rflags |= DH_READ_SKIP_BLANK; break;
+		case OPT_REJECTS: rejects = g.arg; break;
+		case OPT_MAX_REJECTS:
+			max_rejects = dh_opt_count(&g, "--max-rejects");
+			has_max = 1;
+			break;
+		case OPT_STATS: stats = 1; break;
+		case OPT_METRICS:
+			if (strcmp(g.arg, "graphite") != 0)
+				dh_usage_error("unknown metrics format '%s' (graphite)", g.arg);
+			metrics = g.arg;
+			break;
+		}
+	}
+	if (argc - optind < 2)
+		dh_usage_error(optind >= argc ? "no TABLE given" : "no SOURCE given");
+	table = argv[optind++];
+	if (!dh_table_name_ok(table))
+		dh_usage_error("'%s' is not a table name (segments of A-Z a-z 0-9 _ . - separated by '/', none starting with '_' or '.')", table);
+	if (has_max && rejects == NULL)
+		dh_usage_error("--max-rejects needs --rejects FILE");
+	if (nkeys == 0) {
+		/* the default partition: the day of landing, in UTC */
+		char day[32];
+		const char *why;
+		size_t n = dh_time_bucket((int64_t)time(NULL), DH_GRAIN_DAY, day);
+
+		dh_partition_name(&partname, "ingest_date", 11, day, n, &why);
+		keys = dh_xreallocarray(keys, 1, sizeof(*keys));
+		keys[nkeys++] = dh_xstrdup("ingest_date");
+	}
+	for (i = (size_t)optind; i < (size_t)argc; i++) {
+		size_t j;
+
+		for (j = (size_t)optind; j < i; j++)
+			if (strcmp(argv[i], "-") == 0 && strcmp(argv[j], "-") == 0)
+				dh_usage_error("- (standard input) is given twice");
+		add_source(&sources, &nsources, argv[i], 1);
+	}
+
+	state = dh_state_dir(state);
+	dh_buf_addf(&tabledir, "%s/%s", state, table);
+	dh_mkdirs(tabledir.data);
+	lockfd = dh_table_lock(tabledir.data, table, wait);
+	dh_remove_stale_tmp(tabledir.data);
+	have_table = dh_table_read(tabledir.data, &table_fmt, &tkeys, &ntkeys);
+	if (have_table)
+		dh_table_check_keys(tabledir.data, table, tkeys, ntkeys, keys, nkeys);
+	if (have_table && table_fmt != DH_FMT_NONE) {
+		if (ig.fmt != DH_FMT_NONE && ig.fmt != table_fmt)
+			dh_usage_error("table %s holds %s (see its _TABLE), not %s", table,
+				       dh_format_name(table_fmt), dh_format_name(ig.fmt));
+		ig.fmt = table_fmt;
+	}
+	dh_buf_addf(&partdir, "%s/%s", tabledir.data, partname.data);
+	ig.partdir = partdir.data;
+	ig.tabledir = tabledir.data;
+	scan_known(&ig, tabledir.data);
+	dh_stats_start(&ig.st);
+	dh_rejects_init(&ig.rj, rejects);
+	if (has_max)
+		dh_rejects_set_max(&ig.rj, max_rejects);
+
+	for (i = 0; i < nsources; i++)
+		land_source(&ig, sources[i]);
+	if (ig.nland == 0)
+		repair(partdir.data);
+	if (ig.nland > 0) {
+		if (!have_table)
+			dh_table_write(tabledir.data, table, ig.fmt, keys, nkeys);
+		dh_rejects_close(&ig.rj);
+		publish(&ig, state, table, partname.data, argv, argc);
+		printf("%s\n", partdir.data);
+		if ((fflush(stdout) != 0 || ferror(stdout)) && errno != EPIPE)
+			dh_die_errno(DH_EXIT_IO, "write error: stdout");
+	}
+	dh_rejects_close(&ig.rj);
+	if (stats)
+		dh_stats_print(&ig.st, "json");
+	if (metrics != NULL)
+		dh_stats_print(&ig.st, metrics);
+	if (ig.rj.count > 0)
+		dh_warn("%llu bad record%s written to %s", ig.rj.count,
+			ig.rj.count == 1 ? "" : "s", rejects);
+	close(lockfd);
+	for (i = 0; i < ig.nland; i++) {
+		free(ig.land[i].source);
+		free(ig.land[i].suffix);
+	}
+	free(ig.land);
+	for (i = 0; i < nsources; i++)
+		free(sources[i]);
+	free(sources);
+	for (i = 0; i < nkeys; i++)
+		free(keys[i]);
+	free(keys);
+	for (i = 0; i < ntkeys; i++)
+		free(tkeys[i]);
+	free(tkeys);
+	dh_hashmap_release(&ig.known);
+	dh_buf_release(&tabledir);
+	dh_buf_release(&partname);
+	dh_buf_release(&partdir);
+	dh_getopt_release(&g);
+	return DH_EXIT_OK;
+}
