@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
+#include <archive.h>
+#include <archive_entry.h>
 
 #include "err.h"
 #include "hash.h"
@@ -208,8 +210,36 @@ add_source(char ***list, size_t *n, const char *path, int top)
  * partition (compressed with -z when they arrive plain), hashing them.
  * Returns the codec the stored bytes are in, or NULL.
  */
+/* Where a source's bytes come from: a descriptor, or an archive entry. */
+struct bytes_in {
+	int fd;
+	struct archive *ar;
+};
+
+static ssize_t
+read_bytes(struct bytes_in *b, char *buf, size_t n, const char *name)
+{
+	ssize_t r;
+
+	if (b->ar != NULL) {
+		do
+			r = archive_read_data(b->ar, buf, n);
+		while (r == ARCHIVE_RETRY);
+		if (r < 0)
+			dh_die(DH_EXIT_DATA, "%s: %s", name, archive_error_string(b->ar));
+		return r;
+	}
+	do
+		r = read(b->fd, buf, n);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		dh_die_errno(DH_EXIT_IO, "%s: read error", name);
+	return r;
+}
+
 static const char *
-copy_source(struct ingest *ig, int fd, const char *name, struct landed *l)
+copy_source(struct ingest *ig, struct bytes_in *src_in, const char *name,
+	    struct landed *l)
 {
 	static char buf[1 << 20];
 	XXH3_state_t *hs = XXH3_createState();
@@ -219,11 +249,7 @@ copy_source(struct ingest *ig, int fd, const char *name, struct landed *l)
 
 	XXH3_128bits_reset(hs);
 	for (;;) {
-		r = read(fd, buf, sizeof(buf));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			dh_die_errno(DH_EXIT_IO, "%s: read error", name);
+		r = read_bytes(src_in, buf, sizeof(buf), name);
 		if (first) {
 			/* stored as received: a compressed source stays as it is */
 			const char *src = r > 0 ? dh_input_codec_of(buf, (size_t)r) : NULL;
@@ -322,30 +348,22 @@ validate(struct ingest *ig, struct landed *l, const char *given,
 	dh_record_release(&rec);
 }
 
+/*
+ * Land one source: path names it in messages, source in the manifest
+ * (absolute path, "-", or "ARCHIVE!ENTRY"); its bytes come from in.
+ */
 static void
-land_source(struct ingest *ig, const char *path)
+land_one(struct ingest *ig, struct bytes_in *in, const char *path,
+	 const char *source)
 {
 	struct landed l;
 	struct dh_buf key = DH_BUF_INIT;
-	char real[PATH_MAX];
 	const char *codec;
 	enum dh_format fmt = ig->fmt;
-	int fd = 0;
 
 	memset(&l, 0, sizeof(l));
-	if (strcmp(path, "-") == 0) {
-		l.source = dh_xstrdup("-");
-	} else {
-		do
-			fd = open(path, O_RDONLY | O_CLOEXEC);
-		while (fd < 0 && errno == EINTR);
-		if (fd < 0)
-			dh_die_errno(DH_EXIT_IO, "%s", path);
-		l.source = dh_xstrdup(realpath(path, real) != NULL ? real : path);
-	}
-	codec = copy_source(ig, fd, path, &l);
-	if (fd != 0)
-		close(fd);
+	l.source = dh_xstrdup(source);
+	codec = copy_source(ig, in, path, &l);
 	ig->st.bytes_in += l.bytes;
 	known_key(&key, l.source, l.bytes, l.hash);
 	if (!ig->force && dh_hashmap_get(&ig->known, key.data, key.len) != NULL) {
@@ -384,6 +402,103 @@ land_source(struct ingest *ig, const char *path)
 		dh_hashmap_put(&ig->known, key.data, key.len, 0, &added);
 	}
 	dh_buf_release(&key);
+}
+
+/* Why an archive entry may not be landed, or NULL when it may. */
+static const char *
+entry_refused(struct archive_entry *e)
+{
+	const char *name = archive_entry_pathname(e), *p;
+
+	if (archive_entry_hardlink(e) != NULL)
+		return "a hard link";
+	if (archive_entry_filetype(e) == AE_IFLNK)
+		return "a symbolic link";
+	if (archive_entry_filetype(e) != AE_IFREG)
+		return "not a plain file";
+	if (name == NULL || *name == '\0')
+		return "no name";
+	if (name[0] == '/')
+		return "an absolute name";
+	for (p = name; *p != '\0';) {
+		size_t n = strcspn(p, "/");
+
+		if (n == 2 && p[0] == '.' && p[1] == '.')
+			return "a name with ..";
+		p += n;
+		if (*p == '/')
+			p++;
+	}
+	return NULL;
+}
+
+/*
+ * Land a SOURCE: standard input, a tar or zip archive (every plain file
+ * in it, each a source of its own named ARCHIVE!ENTRY), or a file.
+ */
+static void
+land_source(struct ingest *ig, const char *path)
+{
+	struct bytes_in in = {0, NULL};
+	char real[PATH_MAX];
+	struct archive *a;
+	struct archive_entry *e;
+	int rc;
+
+	if (strcmp(path, "-") == 0) {
+		land_one(ig, &in, "-", "-");
+		return;
+	}
+	/* only the tar and zip readers, and the five compression filters */
+	a = archive_read_new();
+	if (a == NULL)
+		dh_die(DH_EXIT_IO, "%s: cannot start libarchive", path);
+	archive_read_support_format_tar(a);
+	archive_read_support_format_zip(a);
+	archive_read_support_filter_gzip(a);
+	archive_read_support_filter_bzip2(a);
+	archive_read_support_filter_xz(a);
+	archive_read_support_filter_zstd(a);
+	archive_read_support_filter_lz4(a);
+	if (archive_read_open_filename(a, path, 1 << 16) == ARCHIVE_OK &&
+	    archive_read_next_header(a, &e) == ARCHIVE_OK) {
+		const char *arch = realpath(path, real) != NULL ? real : path;
+		struct dh_buf shown = DH_BUF_INIT, source = DH_BUF_INIT;
+
+		in.ar = a;
+		do {
+			const char *why;
+			char q[512];
+
+			if (archive_entry_filetype(e) == AE_IFDIR)
+				continue;
+			if ((why = entry_refused(e)) != NULL) {
+				const char *n = archive_entry_pathname(e);
+
+				dh_die(DH_EXIT_DATA, "%s: entry %s refused: %s (an archive may hold only plain files with relative names)",
+				       path, dh_quote(n ? n : "", n ? strlen(n) : 0, q, sizeof(q)), why);
+			}
+			dh_buf_reset(&shown);
+			dh_buf_addf(&shown, "%s!%s", path, archive_entry_pathname(e));
+			dh_buf_reset(&source);
+			dh_buf_addf(&source, "%s!%s", arch, archive_entry_pathname(e));
+			land_one(ig, &in, shown.data, source.data);
+		} while ((rc = archive_read_next_header(a, &e)) == ARCHIVE_OK);
+		if (rc != ARCHIVE_EOF)
+			dh_die(DH_EXIT_DATA, "%s: %s", path, archive_error_string(a));
+		archive_read_free(a);
+		dh_buf_release(&shown);
+		dh_buf_release(&source);
+		return;
+	}
+	archive_read_free(a);
+	do
+		in.fd = open(path, O_RDONLY | O_CLOEXEC);
+	while (in.fd < 0 && errno == EINTR);
+	if (in.fd < 0)
+		dh_die_errno(DH_EXIT_IO, "%s", path);
+	land_one(ig, &in, path, realpath(path, real) != NULL ? real : path);
+	close(in.fd);
 }
 
 /* Make the landed files part of the partition, as DESIGN §4 publishes. */

@@ -168,3 +168,40 @@ setup() {
 	capture dh-convert st/z/d=1
 	assert_out $'{"a":1}\n{"a":2}'
 }
+
+@test "archives: every plain file of a tar or zip lands; links, absolute and .. names are refused" {
+	mkdir -p in/sub
+	printf '{"a":1}\n' >in/x.jsonl
+	printf '{"a":2}\n' >in/sub/y.jsonl
+	tar czf good.tar.gz in
+	capture dh-ingest -s st -p d=1 t good.tar.gz
+	assert_status 0
+	[ "$(jq -c '[.files[] | [.source.name, .records]]' st/t/d=1/_MANIFEST)" = \
+	  "[[\"$PWD/good.tar.gz!in/x.jsonl\",1],[\"$PWD/good.tar.gz!in/sub/y.jsonl\",1]]" ] ||
+		fail "$(cat st/t/d=1/_MANIFEST)"
+	capture dh-ingest -s st -p d=1 t good.tar.gz
+	assert_status 0
+	assert_out ''
+	if command -v zip >/dev/null; then
+		(cd in && zip -q ../good.zip x.jsonl sub/y.jsonl)
+		capture dh-ingest -s st -p d=2 t good.zip
+		assert_status 0
+		capture dh-convert st/t/d=2
+		assert_out $'{"a":1}\n{"a":2}'
+	fi
+	ln -s /etc/passwd in/link
+	tar cf link.tar in/link
+	ln in/x.jsonl in/hard.jsonl
+	tar cf hard.tar in/x.jsonl in/hard.jsonl
+	tar cf dotdot.tar --transform 's|in/x.jsonl|../escape.jsonl|' in/x.jsonl
+	tar cPf abs.tar "$PWD/in/x.jsonl"
+	for t in link hard dotdot abs; do
+		capture dh-ingest -s st -p d=3 t $t.tar
+		assert_status 3
+		[[ $err == "dh-ingest: $t.tar: entry "*" refused: "*" (an archive may hold only plain files with relative names)" ]] ||
+			fail "$t: $err"
+	done
+	[ ! -e st/t/d=3 ] || fail "something landed from a refused archive"
+	no_temp st
+	[ ! -e ../escape.jsonl ] && [ ! -e escape.jsonl ] || fail "written outside"
+}
