@@ -5,21 +5,6 @@
 #include "err.h"
 #include "json.h"
 
-/* Decimal digits of v into out (no NUL); returns their count. */
-static size_t
-utoa(char *out, size_t v)
-{
-	char tmp[32];
-	size_t n = 0, i;
-
-	do
-		tmp[n++] = (char)('0' + v % 10);
-	while ((v /= 10) != 0);
-	for (i = 0; i < n; i++)
-		out[i] = tmp[n - 1 - i];
-	return n;
-}
-
 static int
 empty_container(const struct dh_field *f)
 {
@@ -94,7 +79,7 @@ flatten_value(struct dh_record *out, size_t noff, size_t nlen,
 
 		if (k == NULL) {
 			char idx[32];
-			size_t n = utoa(idx, it.index - 1);
+			size_t n = dh_utoa(idx, it.index - 1);
 
 			off = add_name(out, noff, nlen, idx, n, 0, sep);
 		} else {
@@ -171,7 +156,7 @@ static int
 index_equals(size_t index, const char *s, size_t n)
 {
 	char idx[32];
-	size_t k = utoa(idx, index);
+	size_t k = dh_utoa(idx, index);
 
 	return k == n && memcmp(idx, s, n) == 0;
 }

@@ -314,9 +314,8 @@ has_byte(const char *p, size_t n, char c)
 	return 0;
 }
 
-/* Decimal digits of v into out (no NUL); returns their count. */
-static size_t
-utoa(char *out, size_t v)
+size_t
+dh_utoa(char *out, size_t v)
 {
 	char tmp[32];
 	size_t n = 0, i;
@@ -597,7 +596,7 @@ scan_array(struct scan *sc, int depth, struct dh_record *rec,
 				return -1;
 		} else {
 			char idx[32];
-			size_t n = utoa(idx, index++);
+			size_t n = dh_utoa(idx, index++);
 			struct fname name = join_name(sc, rec, prefix, idx, n, 0);
 
 			if (scan_member(sc, depth + 1, rec, &name) != 0)

@@ -66,6 +66,10 @@ int dh_json_quote(struct dh_buf *out, const char *s, size_t n, size_t *bad);
 /* 1 when s is valid UTF-8 (no overlongs, surrogates or > U+10FFFF). */
 int dh_utf8_valid(const char *s, size_t n, size_t *bad);
 
+/* Decimal digits of v into out (no NUL; 20 bytes do); returns their
+ * count.  For array indexes in flattened names. */
+size_t dh_utoa(char *out, size_t v);
+
 /* 1 when s is exactly a JSON number. */
 int dh_json_is_number(const char *s, size_t n);
 

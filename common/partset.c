@@ -222,10 +222,8 @@ dh_remove_unlisted(const char *dir, const struct dh_manifest *m)
 	if (d == NULL)
 		dh_die_errno(DH_EXIT_IO, "%s", dir);
 	while ((de = readdir(d)) != NULL) {
-		/* a crashed run's temporary files go too: the lock says no
-		 * other writer is at work */
-		if (de->d_name[0] == '_' || listed(m, de->d_name) ||
-		    (de->d_name[0] == '.' && strncmp(de->d_name, ".tmp.", 5) != 0))
+		if (de->d_name[0] == '_' || de->d_name[0] == '.' ||
+		    listed(m, de->d_name))
 			continue;
 		dh_buf_reset(&b);
 		dh_buf_addf(&b, "%s/%s", dir, de->d_name);
@@ -237,6 +235,9 @@ dh_remove_unlisted(const char *dir, const struct dh_manifest *m)
 	dh_buf_release(&b);
 	if (removed)
 		dh_fsync_dir(dir);
+	/* a crashed run's temporary files go too: the lock says no other
+	 * writer is at work */
+	dh_remove_stale_tmp(dir);
 }
 
 /* Does some entry of dir (a data file, or a temporary one) begin with
