@@ -522,14 +522,8 @@ publish(struct ingest *ig, const char *statedir, const char *table,
 	m.format = (char *)(uintptr_t)dh_format_name(ig->fmt);
 	m.compression = NULL;
 	if (have_old) {
-		for (i = 0; i < old.nfiles; i++) {
-			dh_manifest_add_file(&m, old.files[i].name, old.files[i].bytes,
-					     old.files[i].records, old.files[i].xxh128);
-			if (old.files[i].source != NULL)
-				dh_manifest_set_source(&m, old.files[i].source,
-						       old.files[i].source_bytes,
-						       old.files[i].source_xxh128);
-		}
+		for (i = 0; i < old.nfiles; i++)
+			dh_manifest_copy_file(&m, &old.files[i]);
 	}
 	/* one codec for every file, or "mixed" */
 	{

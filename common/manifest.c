@@ -26,6 +26,34 @@ dh_manifest_add_file(struct dh_manifest *m, const char *name,
 	f->source = NULL;
 	f->source_bytes = 0;
 	f->source_xxh128[0] = '\0';
+	f->follow = 0;
+	f->follow_from = f->follow_to = f->follow_seq = 0;
+	f->follow_head[0] = '\0';
+}
+
+void
+dh_manifest_copy_file(struct dh_manifest *m, const struct dh_manifest_file *f)
+{
+	dh_manifest_add_file(m, f->name, f->bytes, f->records, f->xxh128);
+	if (f->source != NULL)
+		dh_manifest_set_source(m, f->source, f->source_bytes, f->source_xxh128);
+	if (f->follow)
+		dh_manifest_set_follow(m, f->follow_from, f->follow_to, f->follow_seq,
+				       f->follow_head);
+}
+
+void
+dh_manifest_set_follow(struct dh_manifest *m, unsigned long long from,
+		       unsigned long long to, unsigned long long seq,
+		       const char *head)
+{
+	struct dh_manifest_file *f = &m->files[m->nfiles - 1];
+
+	f->follow = 1;
+	f->follow_from = from;
+	f->follow_to = to;
+	f->follow_seq = seq;
+	snprintf(f->follow_head, sizeof(f->follow_head), "%s", head);
 }
 
 void
@@ -88,6 +116,15 @@ dh_manifest_dump(const struct dh_manifest *m, size_t *len)
 			json_object_set_new(src, "name", jstr(m->files[i].source));
 			json_object_set_new(src, "bytes", json_integer((json_int_t)m->files[i].source_bytes));
 			json_object_set_new(src, "xxh128", jstr(m->files[i].source_xxh128));
+			if (m->files[i].follow) {
+				json_t *fo = json_object();
+
+				json_object_set_new(fo, "from", json_integer((json_int_t)m->files[i].follow_from));
+				json_object_set_new(fo, "to", json_integer((json_int_t)m->files[i].follow_to));
+				json_object_set_new(fo, "seq", json_integer((json_int_t)m->files[i].follow_seq));
+				json_object_set_new(fo, "head_xxh128", jstr(m->files[i].follow_head));
+				json_object_set_new(src, "follow", fo);
+			}
 			json_object_set_new(f, "source", src);
 		}
 		json_array_append_new(files, f);
@@ -236,6 +273,20 @@ dh_manifest_load(const char *path, struct dh_manifest *m, struct dh_buf *err)
 				dh_manifest_set_source(m, sn, sb, sh);
 				free(sn);
 				free(sh);
+				if (json_is_object(json_object_get(src, "follow"))) {
+					json_t *fo = json_object_get(src, "follow");
+					unsigned long long from, to, seq;
+					char *hh = get_str(fo, "head_xxh128", 1, err);
+
+					if (hh == NULL || get_count(fo, "from", &from, err) ||
+					    get_count(fo, "to", &to, err) ||
+					    get_count(fo, "seq", &seq, err)) {
+						free(hh);
+						goto fail;
+					}
+					dh_manifest_set_follow(m, from, to, seq, hh);
+					free(hh);
+				}
 			}
 		}
 	}

@@ -22,6 +22,11 @@ struct dh_manifest_file {
 	char *source;
 	unsigned long long source_bytes;
 	char source_xxh128[DH_HASH_HEX];
+	/* dh-ingest --follow: the source's bytes [from, to), the seq-th piece
+	 * taken, and the hash of its first min(to, 4096) bytes (rotation) */
+	int follow;
+	unsigned long long follow_from, follow_to, follow_seq;
+	char follow_head[DH_HASH_HEX];
 };
 
 struct dh_manifest_input {
@@ -48,6 +53,13 @@ void dh_manifest_add_file(struct dh_manifest *m, const char *name,
 /* Say the last added file was landed from source (name, size, hash). */
 void dh_manifest_set_source(struct dh_manifest *m, const char *source,
 			    unsigned long long bytes, const char *xxh128);
+/* Add a copy of another manifest's file entry, source and piece too. */
+void dh_manifest_copy_file(struct dh_manifest *m,
+			   const struct dh_manifest_file *f);
+/* Say the last added file is a --follow piece of its source. */
+void dh_manifest_set_follow(struct dh_manifest *m, unsigned long long from,
+			    unsigned long long to, unsigned long long seq,
+			    const char *head);
 void dh_manifest_add_input(struct dh_manifest *m, const char *path,
 			   int partition, unsigned long long bytes,
 			   const char *xxh128);

@@ -346,14 +346,7 @@ publish_one(struct dh_partset *ps, struct dh_part *p, int print_paths)
 	m.compression = (char *)(uintptr_t)ps->codec;
 	if (ps->append && have_old)
 		for (i = 0; i < old.nfiles; i++)
-		{
-			dh_manifest_add_file(&m, old.files[i].name, old.files[i].bytes,
-					     old.files[i].records, old.files[i].xxh128);
-			if (old.files[i].source != NULL)
-				dh_manifest_set_source(&m, old.files[i].source,
-						       old.files[i].source_bytes,
-						       old.files[i].source_xxh128);
-		}
+			dh_manifest_copy_file(&m, &old.files[i]);
 	dh_manifest_add_file(&m, b.data, size, p->records, hex);
 	for (i = 0; i < ps->ninputs; i++)
 		dh_manifest_add_input(&m, ps->inputs[i].path, ps->inputs[i].partition,
