@@ -38,6 +38,7 @@
 
 enum {
 	OPT_FORCE = DH_OPT_LONG,
+	OPT_FOLLOW,
 	OPT_WAIT,
 	OPT_SKIP_BLANK,
 	OPT_REJECTS,
@@ -52,6 +53,7 @@ static const struct dh_opt opts[] = {
 	{'p', "partition", "KEY=VALUE", "land into this partition (default: ingest_date=today, UTC)", NULL},
 	{'z', "compress", "CODEC", "compress what arrives plain: gzip, zstd, xz, bzip2", DH_COMPLETE_CODECS},
 	{OPT_FORCE, "force", NULL, "land a source again even when it was landed before", NULL},
+	{OPT_FOLLOW, "follow", NULL, "land only the complete lines added to each file since the last run", NULL},
 	{OPT_WAIT, "wait", "SECS", "wait up to SECS for another writer of the table (default: 0)", NULL},
 	{OPT_SKIP_BLANK, "skip-blank", NULL, "ignore blank lines instead of rejecting them", NULL},
 	{OPT_REJECTS, "rejects", "FILE", "append bad records to FILE as JSON lines, land the good ones", DH_COMPLETE_FILE},
@@ -63,7 +65,7 @@ static const struct dh_opt opts[] = {
 
 static const struct dh_cmd cmd = {
 	"dh-ingest",
-	"[-s DIR] [-f FMT] [-p KEY=VALUE]... [-z CODEC] [--force] [--wait SECS] "
+	"[-s DIR] [-f FMT] [-p KEY=VALUE]... [-z CODEC] [--force] [--follow] [--wait SECS] "
 	"[--skip-blank] [--rejects FILE] [--max-rejects N] [--stats] "
 	"[--metrics FORMAT] TABLE SOURCE ...",
 	"Land raw data in TABLE of the state directory: each SOURCE (a file, a\n"
@@ -93,6 +95,15 @@ struct landed {
 	char hash[DH_HASH_HEX];
 	char *suffix; /* ".jsonl.gz" */
 	const char *codec; /* of the stored bytes, or NULL */
+	int follow;        /* a --follow piece: */
+	unsigned long long from, to, seq;
+	char head[DH_HASH_HEX];
+};
+
+/* The last --follow piece landed from a source. */
+struct fstate {
+	unsigned long long to, seq;
+	char head[DH_HASH_HEX];
 };
 
 struct ingest {
@@ -103,6 +114,11 @@ struct ingest {
 	unsigned rflags;
 	int force;
 	struct dh_hashmap known; /* "name\nbytes\nhash" of sources landed */
+	int follow;
+	struct dh_hashmap fmap;  /* --follow: source name -> index in fstates */
+	struct fstate *fstates;
+	size_t nfstates;
+	struct landed *piece;    /* set while land_one lands a piece */
 	struct landed *land;
 	size_t nland;
 	struct dh_rejects rj;
@@ -115,6 +131,30 @@ known_key(struct dh_buf *b, const char *name, unsigned long long bytes,
 {
 	dh_buf_reset(b);
 	dh_buf_addf(b, "%s\n%llu\n%s", name, bytes, hash);
+}
+
+/* Keep the latest --follow piece (highest seq) of each source. */
+static void
+note_piece(struct ingest *ig, const char *name, unsigned long long to,
+	   unsigned long long seq, const char *head)
+{
+	int added;
+	size_t *i = dh_hashmap_put(&ig->fmap, name, strlen(name), ig->nfstates, &added);
+	struct fstate *f;
+
+	if (added) {
+		ig->fstates = dh_xreallocarray(ig->fstates, ig->nfstates + 1,
+					       sizeof(*ig->fstates));
+		f = &ig->fstates[ig->nfstates++];
+		f->seq = 0;
+	} else {
+		f = &ig->fstates[*i];
+	}
+	if (added || seq > f->seq) {
+		f->to = to;
+		f->seq = seq;
+		snprintf(f->head, sizeof(f->head), "%s", head);
+	}
 }
 
 /* Every source named in the manifests below dir (the table). */
@@ -146,6 +186,9 @@ scan_known(struct ingest *ig, const char *dir)
 		for (i = 0; i < m.nfiles; i++) {
 			if (m.files[i].source == NULL)
 				continue;
+			if (m.files[i].follow)
+				note_piece(ig, m.files[i].source, m.files[i].follow_to,
+					   m.files[i].follow_seq, m.files[i].follow_head);
 			known_key(&key, m.files[i].source, m.files[i].source_bytes,
 				  m.files[i].source_xxh128);
 			dh_hashmap_put(&ig->known, key.data, key.len, 0, &added);
@@ -214,6 +257,8 @@ add_source(char ***list, size_t *n, const char *path, int top)
 struct bytes_in {
 	int fd;
 	struct archive *ar;
+	int limited; /* --follow: read only `left` more bytes */
+	unsigned long long left;
 };
 
 static ssize_t
@@ -229,11 +274,17 @@ read_bytes(struct bytes_in *b, char *buf, size_t n, const char *name)
 			dh_die(DH_EXIT_DATA, "%s: %s", name, archive_error_string(b->ar));
 		return r;
 	}
+	if (b->limited && n > b->left)
+		n = (size_t)b->left;
+	if (n == 0)
+		return 0;
 	do
 		r = read(b->fd, buf, n);
 	while (r < 0 && errno == EINTR);
 	if (r < 0)
 		dh_die_errno(DH_EXIT_IO, "%s: read error", name);
+	if (b->limited)
+		b->left -= (unsigned long long)r;
 	return r;
 }
 
@@ -366,7 +417,14 @@ land_one(struct ingest *ig, struct bytes_in *in, const char *path,
 	codec = copy_source(ig, in, path, &l);
 	ig->st.bytes_in += l.bytes;
 	known_key(&key, l.source, l.bytes, l.hash);
-	if (!ig->force && dh_hashmap_get(&ig->known, key.data, key.len) != NULL) {
+	if (ig->piece != NULL) {
+		l.follow = 1;
+		l.from = ig->piece->from;
+		l.to = ig->piece->to;
+		l.seq = ig->piece->seq;
+		memcpy(l.head, ig->piece->head, sizeof(l.head));
+		note_piece(ig, source, l.to, l.seq, l.head);
+	} else if (!ig->force && dh_hashmap_get(&ig->known, key.data, key.len) != NULL) {
 		dh_warn("%s: already ingested (same name, size and xxh128); skipped (use --force to ingest it again)",
 			strcmp(path, "-") == 0 ? "(stdin)" : path);
 		dh_tmp_abort(&l.tmp);
@@ -439,7 +497,7 @@ entry_refused(struct archive_entry *e)
 static void
 land_source(struct ingest *ig, const char *path)
 {
-	struct bytes_in in = {0, NULL};
+	struct bytes_in in = {0, NULL, 0, 0};
 	char real[PATH_MAX];
 	struct archive *a;
 	struct archive_entry *e;
@@ -499,6 +557,141 @@ land_source(struct ingest *ig, const char *path)
 		dh_die_errno(DH_EXIT_IO, "%s", path);
 	land_one(ig, &in, path, realpath(path, real) != NULL ? real : path);
 	close(in.fd);
+}
+
+/* xxh128 of fd's first n bytes (n <= 4096) into hex; -1 when short. */
+static int
+head_hash(int fd, unsigned long long n, char hex[DH_HASH_HEX])
+{
+	char buf[4096];
+	ssize_t r;
+
+	if (n > sizeof(buf))
+		n = sizeof(buf);
+	r = pread(fd, buf, (size_t)n, 0);
+	if (r < 0 || (unsigned long long)r != n)
+		return -1;
+	dh_hash_bytes(buf, (size_t)n, hex);
+	return 0;
+}
+
+/* Offset just past the last newline in [start, size), or start. */
+static unsigned long long
+last_line_end(int fd, unsigned long long start, unsigned long long size,
+	      const char *path)
+{
+	static char buf[1 << 16];
+	unsigned long long at = size;
+
+	while (at > start) {
+		size_t n = at - start > sizeof(buf) ? sizeof(buf) : (size_t)(at - start);
+		ssize_t r = pread(fd, buf, n, (off_t)(at - n));
+		size_t i;
+
+		if (r != (ssize_t)n)
+			dh_die_errno(DH_EXIT_IO, "%s: read error", path);
+		for (i = n; i > 0; i--)
+			if (buf[i - 1] == '\n')
+				return at - n + i;
+		at -= n;
+	}
+	return start;
+}
+
+/* Land the complete lines of fd in [from, end of its last line). */
+static void
+land_piece(struct ingest *ig, int fd, const char *path, const char *name,
+	   unsigned long long from, unsigned long long size,
+	   unsigned long long seq)
+{
+	unsigned long long to = last_line_end(fd, from, size, path);
+	struct bytes_in in = {fd, NULL, 1, to - from};
+	struct landed piece;
+
+	if (to == from)
+		return;
+	memset(&piece, 0, sizeof(piece));
+	piece.from = from;
+	piece.to = to;
+	piece.seq = seq;
+	if (head_hash(fd, to, piece.head) != 0)
+		dh_die_errno(DH_EXIT_IO, "%s: read error", path);
+	if (lseek(fd, (off_t)from, SEEK_SET) < 0)
+		dh_die_errno(DH_EXIT_IO, "%s", path);
+	ig->piece = &piece;
+	land_one(ig, &in, path, name);
+	ig->piece = NULL;
+}
+
+/*
+ * --follow: land what was appended to path since the last piece taken
+ * from it.  A file that shrank was truncated, one whose first bytes
+ * changed was rotated: then the rest of the old file is taken from
+ * PATH.1 when it is there (logrotate's name), and the new one from 0.
+ */
+static void
+follow_source(struct ingest *ig, const char *path)
+{
+	char real[PATH_MAX], head[DH_HASH_HEX];
+	const char *name;
+	struct stat st;
+	size_t *i;
+	struct fstate last = {0, 0, ""};
+	unsigned long long from = 0;
+	int fd;
+
+	do
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	while (fd < 0 && errno == EINTR);
+	if (fd < 0)
+		dh_die_errno(DH_EXIT_IO, "%s", path);
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		dh_usage_error("--follow takes regular files, not %s", path);
+	{
+		char magic[8];
+		ssize_t r = pread(fd, magic, sizeof(magic), 0);
+
+		if (r > 0 && dh_input_codec_of(magic, (size_t)r) != NULL)
+			dh_usage_error("--follow cannot follow %s: it is compressed", path);
+	}
+	name = realpath(path, real) != NULL ? real : path;
+	i = dh_hashmap_get(&ig->fmap, name, strlen(name));
+	if (i != NULL)
+		last = ig->fstates[*i];
+	if (i != NULL && (head_hash(fd, last.to, head) != 0 ||
+			  strcmp(head, last.head) != 0)) {
+		/* not the bytes last read: rotated (the old file may be
+		 * PATH.1, with lines added since) or truncated */
+		struct dh_buf old = DH_BUF_INIT;
+		int ofd, rotated = 0;
+
+		dh_buf_addf(&old, "%s.1", path);
+		ofd = open(old.data, O_RDONLY | O_CLOEXEC);
+		if (ofd >= 0) {
+			struct stat ost;
+
+			if (fstat(ofd, &ost) == 0 && (unsigned long long)ost.st_size >= last.to &&
+			    head_hash(ofd, last.to, head) == 0 && strcmp(head, last.head) == 0) {
+				rotated = 1;
+				land_piece(ig, ofd, old.data, name, last.to,
+					   (unsigned long long)ost.st_size, last.seq + 1);
+				last.seq++;
+			}
+			close(ofd);
+		}
+		if (rotated)
+			dh_warn("%s: rotated to %s; took its last lines, then the new file from the start",
+				path, old.data);
+		else if ((unsigned long long)st.st_size < last.to)
+			dh_warn("%s: shorter than when last read (truncated); reading it from the start", path);
+		else
+			dh_warn("%s: not the file last read (replaced); reading it from the start", path);
+		dh_buf_release(&old);
+	} else if (i != NULL) {
+		from = last.to;
+	}
+	land_piece(ig, fd, path, name, from, (unsigned long long)st.st_size, last.seq + 1);
+	close(fd);
 }
 
 /* Make the landed files part of the partition, as DESIGN §4 publishes. */
@@ -568,6 +761,8 @@ publish(struct ingest *ig, const char *statedir, const char *table,
 		ig->st.bytes_out += size;
 		dh_manifest_add_file(&m, name.data, size, l->records, hex);
 		dh_manifest_set_source(&m, l->source, l->bytes, l->hash);
+		if (l->follow)
+			dh_manifest_set_follow(&m, l->from, l->to, l->seq, l->head);
 		n++;
 	}
 	/* the files moved from the table directory into the partition */
@@ -700,6 +895,7 @@ main(int argc, char **argv)
 			ig.codec = g.arg;
 			break;
 		case OPT_FORCE: ig.force = 1; break;
+		case OPT_FOLLOW: ig.follow = 1; break;
 		case OPT_WAIT: {
 			char *end;
 
@@ -772,8 +968,14 @@ main(int argc, char **argv)
 	if (has_max)
 		dh_rejects_set_max(&ig.rj, max_rejects);
 
-	for (i = 0; i < nsources; i++)
-		land_source(&ig, sources[i]);
+	for (i = 0; i < nsources; i++) {
+		if (ig.follow && strcmp(sources[i], "-") == 0)
+			dh_usage_error("--follow takes files, not standard input");
+		if (ig.follow)
+			follow_source(&ig, sources[i]);
+		else
+			land_source(&ig, sources[i]);
+	}
 	if (ig.nland == 0)
 		repair(partdir.data);
 	if (ig.nland > 0) {
@@ -809,6 +1011,8 @@ main(int argc, char **argv)
 		free(tkeys[i]);
 	free(tkeys);
 	dh_hashmap_release(&ig.known);
+	dh_hashmap_release(&ig.fmap);
+	free(ig.fstates);
 	dh_buf_release(&tabledir);
 	dh_buf_release(&partname);
 	dh_buf_release(&partdir);

@@ -205,3 +205,49 @@ setup() {
 	no_temp st
 	[ ! -e ../escape.jsonl ] && [ ! -e escape.jsonl ] || fail "written outside"
 }
+
+# A cron job running dh-ingest --follow on a growing log loses nothing and
+# duplicates nothing: lines are written in two pieces, so runs often see
+# half a line, which must wait for the next run.
+@test "--follow on a growing log: every line once, partial lines wait" {
+	: >log.jsonl
+	(
+		for i in $(seq 1 1500); do
+			printf '{"n":%d,' "$i" >>log.jsonl
+			printf '"x":"y"}\n' >>log.jsonl
+		done
+	) &
+	writer=$!
+	while kill -0 "$writer" 2>/dev/null; do
+		dh-ingest -s st --follow -p d=1 t log.jsonl >/dev/null
+	done
+	wait "$writer"
+	dh-ingest -s st --follow -p d=1 t log.jsonl >/dev/null || true
+	capture dh-convert st/t/d=1
+	assert_status 0
+	cmp -s log.jsonl "$DH_OUT" || fail "landed $(wc -l <"$DH_OUT") lines of 1500, or in another order"
+	[ "$(jq '.files | length' st/t/d=1/_MANIFEST)" -gt 1 ] || fail "it should have taken several pieces"
+	state_ok st
+}
+
+@test "--follow: rotation to PATH.1 and truncation lose nothing; compressed files and stdin are refused" {
+	printf '{"n":1}\n{"n":' >log.jsonl
+	dh-ingest -s st --follow -p d=1 t log.jsonl >/dev/null
+	printf '2}\n' >>log.jsonl
+	mv log.jsonl log.jsonl.1
+	printf '{"n":3}\n' >>log.jsonl.1
+	printf '{"n":4}\n' >log.jsonl
+	capture dh-ingest -s st --follow -p d=1 t log.jsonl
+	assert_status 0
+	assert_err 'dh-ingest: log.jsonl: rotated to log.jsonl.1; took its last lines, then the new file from the start'
+	truncate -s 0 log.jsonl
+	printf '{"n":5}\n' >log.jsonl
+	dh-ingest -s st --follow -p d=1 t log.jsonl >/dev/null 2>&1
+	capture dh-convert st/t/d=1
+	assert_out $'{"n":1}\n{"n":2}\n{"n":3}\n{"n":4}\n{"n":5}'
+	gzip -k log.jsonl
+	capture dh-ingest -s st --follow -p d=1 t log.jsonl.gz
+	assert_status 2
+	capture dh-ingest -s st --follow -p d=1 t - </dev/null
+	assert_status 2
+}
