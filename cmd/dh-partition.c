@@ -26,6 +26,7 @@
 #include "stats.h"
 #include "table.h"
 #include "timeparse.h"
+#include "writer.h"
 #include "xalloc.h"
 
 enum {
@@ -383,7 +384,14 @@ main(int argc, char **argv)
 			dh_partset_init(&ps, state, table, ofmt, codec);
 			ps.append = append;
 			/* JSON lines pass through as read: the bytes are the record */
-			ps.passthrough = ofmt == DH_FMT_JSONL && fmt == DH_FMT_JSONL;
+			/*
+			 * Records pass through as read when the formats match:
+			 * JSON lines always, CSV and TSV from a single input,
+			 * whose header each partition file then starts with.
+			 */
+			ps.passthrough = ofmt == fmt &&
+					 (fmt == DH_FMT_JSONL ||
+					  ((fmt == DH_FMT_CSV || fmt == DH_FMT_TSV) && ninputs == 1));
 			/* the command as run, named without its directory */
 			argv[0] = (char *)(uintptr_t)dh_progname();
 			ps.command = argv;
@@ -391,7 +399,7 @@ main(int argc, char **argv)
 			for (i = 0; i < nfrom; i++)
 				add_from(&ps, state, from[i]);
 		}
-		if (ps.passthrough && fmt != DH_FMT_JSONL)
+		if (ps.passthrough && fmt != ps.fmt)
 			ps.passthrough = 0; /* with mixed inputs, re-serialise */
 		dh_reader_open(&r, &in, fmt, rflags);
 		while ((rc = dh_read(&r, &rec)) != 0) {
@@ -400,6 +408,19 @@ main(int argc, char **argv)
 				st.rejected++;
 				dh_reject(&rj, in.loc.name, rec.line, rec.raw, rec.rawlen, r.err.data);
 				continue;
+			}
+			if (ps.passthrough && r.have_header && ps.header.len == 0) {
+				/* the header line, quoted as dh writes CSV/TSV */
+				struct dh_out mem;
+				struct dh_writer hw;
+
+				dh_out_open_mem(&mem);
+				dh_writer_init(&hw, &mem, fmt, 0, '.');
+				dh_writer_set_columns(&hw, r.names, r.nlens, r.ncols);
+				dh_writer_finish(&hw);
+				dh_buf_add(&ps.header, mem.buf, mem.len);
+				dh_writer_release(&hw);
+				dh_out_close(&mem);
 			}
 			cur = &rec;
 			if ((ps.fmt == DH_FMT_CSV || ps.fmt == DH_FMT_TSV) &&

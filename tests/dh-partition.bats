@@ -247,3 +247,13 @@ EOS
 	assert_status 0
 	state_ok st
 }
+
+@test "CSV from one input passes through as read: quoting and spacing kept, the header on each file" {
+	printf 'id,d,v\n1,a," x ""q"" "\n2,b,plain\n3,a,"multi\nline"\n' >in.csv
+	capture dh-partition -s st --by d t in.csv
+	assert_status 0
+	[ "$(cat st/t/d=a/part-00000.csv)" = "$(printf 'id,d,v\n1,a," x ""q"" "\n3,a,"multi\nline"')" ] ||
+		fail "$(cat st/t/d=a/part-00000.csv)"
+	[ "$(cat st/t/d=b/part-00000.csv)" = $'id,d,v\n2,b,plain' ] || fail "$(cat st/t/d=b/part-00000.csv)"
+	state_ok st
+}
