@@ -25,12 +25,6 @@ enum {
 	OPT_FIELDS,
 	OPT_UNION,
 	OPT_INFER,
-	OPT_SKIP_BLANK,
-	OPT_REJECTS,
-	OPT_MAX_REJECTS,
-	OPT_STATS,
-	OPT_METRICS,
-	OPT_ALLOW_INCOMPLETE,
 };
 
 static const struct dh_opt opts[] = {
@@ -43,12 +37,12 @@ static const struct dh_opt opts[] = {
 	{OPT_UNION, "union", NULL, "CSV/TSV columns from all records, not the first (spools input to a temporary file)", NULL},
 	{OPT_INFER, "infer", NULL, "CSV/TSV numbers, true/false and empty fields to JSON numbers, booleans, null", NULL},
 	{'z', "compress", "CODEC", "compress the output: gzip, zstd, xz, bzip2", DH_COMPLETE_CODECS},
-	{OPT_SKIP_BLANK, "skip-blank", NULL, "ignore blank lines instead of rejecting them", NULL},
-	{OPT_ALLOW_INCOMPLETE, "allow-incomplete", NULL, "read a partition that has no _SUCCESS", NULL},
-	{OPT_REJECTS, "rejects", "FILE", "append bad records to FILE as JSON lines and go on", DH_COMPLETE_FILE},
-	{OPT_MAX_REJECTS, "max-rejects", "N", "with --rejects: exit 1 after more than N bad records", NULL},
-	{OPT_STATS, "stats", NULL, "print counters as one JSON line on stderr at the end", NULL},
-	{OPT_METRICS, "metrics", "FORMAT", "print counters on stderr for monitoring: graphite", "graphite"},
+	DH_OPTION_SKIP_BLANK,
+	DH_OPTION_ALLOW_INCOMPLETE,
+	DH_OPTION_REJECTS,
+	DH_OPTION_MAX_REJECTS,
+	DH_OPTION_STATS,
+	DH_OPTION_METRICS,
 	{0, NULL, NULL, NULL, NULL},
 };
 
@@ -468,22 +462,25 @@ main(int argc, char **argv)
 {
 	struct conv c;
 	struct dh_getopt g;
-	const char *codec = NULL, *metrics = NULL, *rejects = NULL;
-	unsigned rflags = 0;
-	int opt, stats = 0, has_max = 0, allow_incomplete = 0;
+	struct dh_common co;
+	const char *codec = NULL;
+	unsigned rflags;
+	int opt;
 	char **inputs;
 	size_t ninputs, k;
-	unsigned long long max_rejects = 0;
 
 	dh_err_init(argv[0]);
 	signal(SIGPIPE, SIG_DFL);
 	memset(&c, 0, sizeof(c));
+	memset(&co, 0, sizeof(co));
 	c.sep = '.';
 	c.nthreads = dh_pmap_threads();
 	if (getenv("DH_THREADS") != NULL && *getenv("DH_THREADS") != '\0')
 		c.nthreads = atoi(getenv("DH_THREADS"));
 	dh_getopt_init(&g, &cmd, argc, argv);
 	while ((opt = dh_getopt(&g)) != -1) {
+		if (dh_opt_common(&g, opt, &co))
+			continue;
 		switch (opt) {
 		case 'f':
 			if ((c.from = dh_format_parse(g.arg)) == DH_FMT_NONE)
@@ -508,29 +505,16 @@ main(int argc, char **argv)
 				dh_usage_error("unknown compression '%s' (gzip, zstd, xz, bzip2)", g.arg);
 			codec = g.arg;
 			break;
-		case OPT_SKIP_BLANK: rflags |= DH_READ_SKIP_BLANK; break;
-		case OPT_REJECTS: rejects = g.arg; break;
-		case OPT_MAX_REJECTS:
-			max_rejects = dh_opt_count(&g, "--max-rejects");
-			has_max = 1;
-			break;
-		case OPT_STATS: stats = 1; break;
-		case OPT_ALLOW_INCOMPLETE: allow_incomplete = 1; break;
-		case OPT_METRICS:
-			if (strcmp(g.arg, "graphite") != 0)
-				dh_usage_error("unknown metrics format '%s' (graphite)", g.arg);
-			metrics = g.arg;
-			break;
 		}
 	}
 	if (c.flatten && c.unflatten)
 		dh_usage_error("--flatten and --unflatten exclude each other");
-	if (has_max && rejects == NULL)
-		dh_usage_error("--max-rejects needs --rejects FILE");
+	dh_opt_common_done(&co);
+	rflags = co.skip_blank ? DH_READ_SKIP_BLANK : 0;
 	dh_stats_start(&c.st);
-	dh_rejects_init(&c.rj, rejects);
-	if (has_max)
-		dh_rejects_set_max(&c.rj, max_rejects);
+	dh_rejects_init(&c.rj, co.rejects);
+	if (co.has_max)
+		dh_rejects_set_max(&c.rj, co.max_rejects);
 	dh_out_open_fd(&c.out, 1, "stdout", codec);
 	if (c.to != DH_FMT_NONE) {
 		dh_writer_init(&c.main.w, &c.out, c.to, c.unflatten ? DH_WRITE_UNFLATTEN : 0, c.sep);
@@ -542,7 +526,7 @@ main(int argc, char **argv)
 	if (c.union_cols)
 		dh_spool_open(&c.spool);
 	inputs = dh_inputs_expand(argv + optind, (size_t)(argc - optind),
-				  allow_incomplete, &ninputs);
+				  co.allow_incomplete, &ninputs);
 	for (k = 0; k < ninputs; k++) {
 		convert_file(&c, inputs[k], rflags, k == 0);
 		free(inputs[k]);
@@ -568,13 +552,7 @@ main(int argc, char **argv)
 	dh_out_close(&c.out);
 	c.st.bytes_out = c.out.written;
 	dh_rejects_close(&c.rj);
-	if (stats)
-		dh_stats_print(&c.st, "json");
-	if (metrics)
-		dh_stats_print(&c.st, metrics);
-	if (c.rj.count > 0)
-		dh_warn("%llu bad record%s written to %s", c.rj.count,
-			c.rj.count == 1 ? "" : "s", rejects);
+	dh_stats_report(&c.st, co.stats, co.metrics);
 	if (c.union_cols)
 		dh_spool_close(&c.spool);
 	dh_writer_release(&c.main.w);

@@ -39,12 +39,6 @@
 enum {
 	OPT_FORCE = DH_OPT_LONG,
 	OPT_FOLLOW,
-	OPT_WAIT,
-	OPT_SKIP_BLANK,
-	OPT_REJECTS,
-	OPT_MAX_REJECTS,
-	OPT_STATS,
-	OPT_METRICS,
 };
 
 static const struct dh_opt opts[] = {
@@ -54,12 +48,12 @@ static const struct dh_opt opts[] = {
 	{'z', "compress", "CODEC", "compress what arrives plain: gzip, zstd, xz, bzip2", DH_COMPLETE_CODECS},
 	{OPT_FORCE, "force", NULL, "land a source again even when it was landed before", NULL},
 	{OPT_FOLLOW, "follow", NULL, "land only the complete lines added to each file since the last run", NULL},
-	{OPT_WAIT, "wait", "SECS", "wait up to SECS for another writer of the table (default: 0)", NULL},
-	{OPT_SKIP_BLANK, "skip-blank", NULL, "ignore blank lines instead of rejecting them", NULL},
-	{OPT_REJECTS, "rejects", "FILE", "append bad records to FILE as JSON lines, land the good ones", DH_COMPLETE_FILE},
-	{OPT_MAX_REJECTS, "max-rejects", "N", "with --rejects: exit 1 after more than N bad records", NULL},
-	{OPT_STATS, "stats", NULL, "print counters as one JSON line on stderr at the end", NULL},
-	{OPT_METRICS, "metrics", "FORMAT", "print counters on stderr for monitoring: graphite", "graphite"},
+	DH_OPTION_WAIT,
+	DH_OPTION_SKIP_BLANK,
+	DH_OPTION_REJECTS,
+	DH_OPTION_MAX_REJECTS,
+	DH_OPTION_STATS,
+	DH_OPTION_METRICS,
 	{0, NULL, NULL, NULL, NULL},
 };
 
@@ -345,7 +339,6 @@ validate(struct ingest *ig, struct landed *l, const char *given,
 	struct dh_reader r;
 	struct dh_record rec = DH_RECORD_INIT;
 	struct dh_tmpfile good;
-	struct dh_writer hw;
 	int rc, bad = 0, pass;
 
 	for (pass = 0; pass < 2; pass++) {
@@ -368,11 +361,11 @@ validate(struct ingest *ig, struct landed *l, const char *given,
 				if (fmt == DH_FMT_JSON)
 					dh_out_write(&good.out, l->records ? ",\n" : "[\n", 2);
 				if (l->records == 0 && r.have_header) {
-					/* the header line, quoted as dh writes CSV/TSV */
-					dh_writer_init(&hw, &good.out, fmt, 0, '.');
-					dh_writer_set_columns(&hw, r.names, r.nlens, r.ncols);
-					dh_writer_finish(&hw);
-					dh_writer_release(&hw);
+					struct dh_buf h = DH_BUF_INIT;
+
+					dh_header_line(&h, fmt, r.names, r.nlens, r.ncols);
+					dh_out_write(&good.out, h.data, h.len);
+					dh_buf_release(&h);
 				}
 				dh_out_write(&good.out, rec.raw, rec.rawlen);
 				if (fmt != DH_FMT_JSON)
@@ -848,20 +841,22 @@ main(int argc, char **argv)
 	struct ingest ig;
 	struct dh_buf tabledir = DH_BUF_INIT, partname = DH_BUF_INIT,
 		      partdir = DH_BUF_INIT;
-	const char *state = NULL, *rejects = NULL, *metrics = NULL, *table;
+	struct dh_common co;
+	const char *state = NULL, *table;
 	char **keys = NULL, **tkeys = NULL, **sources = NULL;
 	size_t nkeys = 0, ntkeys = 0, nsources = 0, i;
 	enum dh_format table_fmt = DH_FMT_NONE;
-	int opt, stats = 0, has_max = 0, have_table, lockfd;
-	double wait = 0;
-	unsigned long long max_rejects = 0;
+	int opt, have_table, lockfd;
 
 	dh_err_init(argv[0]);
 	/* a closed listing (| head) must not stop a landing halfway */
 	signal(SIGPIPE, SIG_IGN);
 	memset(&ig, 0, sizeof(ig));
+	memset(&co, 0, sizeof(co));
 	dh_getopt_init(&g, &cmd, argc, argv);
 	while ((opt = dh_getopt(&g)) != -1) {
+		if (dh_opt_common(&g, opt, &co))
+			continue;
 		switch (opt) {
 		case 's': state = g.arg; break;
 		case 'f':
@@ -879,9 +874,7 @@ main(int argc, char **argv)
 			if (dh_partition_name(&partname, g.arg, (size_t)(eq - g.arg),
 					      eq + 1, strlen(eq + 1), &why) != 0)
 				dh_usage_error("partition %s: %s", g.arg, why);
-			dh_partition_name(&lk, g.arg, (size_t)(eq - g.arg), "x", 1, &why);
-			lk.len -= 2;
-			lk.data[lk.len] = '\0';
+			dh_partition_key(&lk, g.arg, (size_t)(eq - g.arg), &why);
 			for (i = 0; i < nkeys; i++)
 				if (strcmp(keys[i], lk.data) == 0)
 					dh_usage_error("partition key '%s' is given twice", lk.data);
@@ -896,27 +889,6 @@ main(int argc, char **argv)
 			break;
 		case OPT_FORCE: ig.force = 1; break;
 		case OPT_FOLLOW: ig.follow = 1; break;
-		case OPT_WAIT: {
-			char *end;
-
-			errno = 0;
-			wait = strtod(g.arg, &end);
-			if (errno || *end || wait < 0)
-				dh_usage_error("--wait: not a number of seconds: '%s'", g.arg);
-			break;
-		}
-		case OPT_SKIP_BLANK: ig.rflags |= DH_READ_SKIP_BLANK; break;
-		case OPT_REJECTS: rejects = g.arg; break;
-		case OPT_MAX_REJECTS:
-			max_rejects = dh_opt_count(&g, "--max-rejects");
-			has_max = 1;
-			break;
-		case OPT_STATS: stats = 1; break;
-		case OPT_METRICS:
-			if (strcmp(g.arg, "graphite") != 0)
-				dh_usage_error("unknown metrics format '%s' (graphite)", g.arg);
-			metrics = g.arg;
-			break;
 		}
 	}
 	if (argc - optind < 2)
@@ -924,8 +896,8 @@ main(int argc, char **argv)
 	table = argv[optind++];
 	if (!dh_table_name_ok(table))
 		dh_usage_error("'%s' is not a table name (segments of A-Z a-z 0-9 _ . - separated by '/', none starting with '_' or '.')", table);
-	if (has_max && rejects == NULL)
-		dh_usage_error("--max-rejects needs --rejects FILE");
+	dh_opt_common_done(&co);
+	ig.rflags = co.skip_blank ? DH_READ_SKIP_BLANK : 0;
 	if (nkeys == 0) {
 		/* the default partition: the day of landing, in UTC */
 		char day[32];
@@ -948,7 +920,7 @@ main(int argc, char **argv)
 	state = dh_state_dir(state);
 	dh_buf_addf(&tabledir, "%s/%s", state, table);
 	dh_mkdirs(tabledir.data);
-	lockfd = dh_table_lock(tabledir.data, table, wait);
+	lockfd = dh_table_lock(tabledir.data, table, co.wait);
 	dh_remove_stale_tmp(tabledir.data);
 	have_table = dh_table_read(tabledir.data, &table_fmt, &tkeys, &ntkeys);
 	if (have_table)
@@ -964,9 +936,9 @@ main(int argc, char **argv)
 	ig.tabledir = tabledir.data;
 	scan_known(&ig, tabledir.data);
 	dh_stats_start(&ig.st);
-	dh_rejects_init(&ig.rj, rejects);
-	if (has_max)
-		dh_rejects_set_max(&ig.rj, max_rejects);
+	dh_rejects_init(&ig.rj, co.rejects);
+	if (co.has_max)
+		dh_rejects_set_max(&ig.rj, co.max_rejects);
 
 	for (i = 0; i < nsources; i++) {
 		if (ig.follow && strcmp(sources[i], "-") == 0)
@@ -988,13 +960,7 @@ main(int argc, char **argv)
 			dh_die_errno(DH_EXIT_IO, "write error: stdout");
 	}
 	dh_rejects_close(&ig.rj);
-	if (stats)
-		dh_stats_print(&ig.st, "json");
-	if (metrics != NULL)
-		dh_stats_print(&ig.st, metrics);
-	if (ig.rj.count > 0)
-		dh_warn("%llu bad record%s written to %s", ig.rj.count,
-			ig.rj.count == 1 ? "" : "s", rejects);
+	dh_stats_report(&ig.st, co.stats, co.metrics);
 	close(lockfd);
 	for (i = 0; i < ig.nland; i++) {
 		free(ig.land[i].source);

@@ -34,13 +34,6 @@ enum {
 	OPT_FROM,
 	OPT_APPEND,
 	OPT_TIME_UNIT,
-	OPT_WAIT,
-	OPT_SKIP_BLANK,
-	OPT_REJECTS,
-	OPT_MAX_REJECTS,
-	OPT_STATS,
-	OPT_ALLOW_INCOMPLETE,
-	OPT_METRICS,
 };
 
 static const struct dh_opt opts[] = {
@@ -53,13 +46,13 @@ static const struct dh_opt opts[] = {
 	{OPT_APPEND, "append", NULL, "add a file to each partition instead of replacing it", NULL},
 	{'z', "compress", "CODEC", "compress the data files: gzip, zstd, xz, bzip2", DH_COMPLETE_CODECS},
 	{OPT_TIME_UNIT, "time-unit", "UNIT", "unit of integer epoch times: s, ms, us, ns (default: s)", "s ms us ns"},
-	{OPT_WAIT, "wait", "SECS", "wait up to SECS for another writer of the table (default: 0)", NULL},
-	{OPT_SKIP_BLANK, "skip-blank", NULL, "ignore blank lines instead of rejecting them", NULL},
-	{OPT_ALLOW_INCOMPLETE, "allow-incomplete", NULL, "read an input partition that has no _SUCCESS", NULL},
-	{OPT_REJECTS, "rejects", "FILE", "append bad records to FILE as JSON lines and go on", DH_COMPLETE_FILE},
-	{OPT_MAX_REJECTS, "max-rejects", "N", "with --rejects: exit 1 after more than N bad records", NULL},
-	{OPT_STATS, "stats", NULL, "print counters as one JSON line on stderr at the end", NULL},
-	{OPT_METRICS, "metrics", "FORMAT", "print counters on stderr for monitoring: graphite", "graphite"},
+	DH_OPTION_WAIT,
+	DH_OPTION_SKIP_BLANK,
+	DH_OPTION_ALLOW_INCOMPLETE,
+	DH_OPTION_REJECTS,
+	DH_OPTION_MAX_REJECTS,
+	DH_OPTION_STATS,
+	DH_OPTION_METRICS,
 	{0, NULL, NULL, NULL, NULL},
 };
 
@@ -247,9 +240,7 @@ spec_keys(const struct part *pt)
 		struct dh_buf lk = DH_BUF_INIT;
 		const char *why;
 
-		dh_partition_name(&lk, pt->specs[i].key, strlen(pt->specs[i].key), "x", 1, &why);
-		lk.len -= 2; /* "=x" */
-		lk.data[lk.len] = '\0';
+		dh_partition_key(&lk, pt->specs[i].key, strlen(pt->specs[i].key), &why);
 		keys[i] = dh_buf_detach(&lk, NULL);
 	}
 	keys[pt->nspecs] = NULL;
@@ -265,16 +256,15 @@ main(int argc, char **argv)
 	struct dh_rejects rj;
 	struct dh_stats st;
 	struct dh_buf err = DH_BUF_INIT, tabledir = DH_BUF_INIT;
-	const char *state = NULL, *codec = NULL, *rejects = NULL, *table, *metrics = NULL;
+	struct dh_common co;
+	const char *state = NULL, *codec = NULL, *table;
 	char **from = NULL;
 	size_t nfrom = 0, i;
 	enum dh_format in_fmt = DH_FMT_NONE, out_fmt = DH_FMT_NONE, table_fmt = DH_FMT_NONE;
-	unsigned rflags = 0;
-	int opt, append = 0, stats = 0, has_max = 0, have_table, lockfd, allow_incomplete = 0;
+	unsigned rflags;
+	int opt, append = 0, have_table, lockfd;
 	char **inputs, **keys, **tkeys;
 	size_t ninputs, fi, ntkeys;
-	double wait = 0;
-	unsigned long long max_rejects = 0;
 
 	dh_err_init(argv[0]);
 	/* a reader of the printed paths going away (| head) must not stop a
@@ -283,7 +273,10 @@ main(int argc, char **argv)
 	memset(&pt, 0, sizeof(pt));
 	pt.unit = DH_UNIT_S;
 	dh_getopt_init(&g, &cmd, argc, argv);
+	memset(&co, 0, sizeof(co));
 	while ((opt = dh_getopt(&g)) != -1) {
+		if (dh_opt_common(&g, opt, &co))
+			continue;
 		switch (opt) {
 		case 's': state = g.arg; break;
 		case 'f':
@@ -310,28 +303,6 @@ main(int argc, char **argv)
 			if (dh_time_unit_parse(g.arg, &pt.unit) != 0)
 				dh_usage_error("unknown time unit '%s' (s, ms, us, ns)", g.arg);
 			break;
-		case OPT_WAIT: {
-			char *end;
-
-			errno = 0;
-			wait = strtod(g.arg, &end);
-			if (errno || *end || wait < 0)
-				dh_usage_error("--wait: not a number of seconds: '%s'", g.arg);
-			break;
-		}
-		case OPT_SKIP_BLANK: rflags |= DH_READ_SKIP_BLANK; break;
-		case OPT_REJECTS: rejects = g.arg; break;
-		case OPT_MAX_REJECTS:
-			max_rejects = dh_opt_count(&g, "--max-rejects");
-			has_max = 1;
-			break;
-		case OPT_STATS: stats = 1; break;
-		case OPT_ALLOW_INCOMPLETE: allow_incomplete = 1; break;
-		case OPT_METRICS:
-			if (strcmp(g.arg, "graphite") != 0)
-				dh_usage_error("unknown metrics format '%s' (graphite)", g.arg);
-			metrics = g.arg;
-			break;
 		}
 	}
 	if (optind >= argc)
@@ -341,12 +312,12 @@ main(int argc, char **argv)
 		dh_usage_error("'%s' is not a table name (segments of A-Z a-z 0-9 _ . - separated by '/', none starting with '_' or '.')", table);
 	if (pt.nspecs == 0)
 		dh_usage_error("say how to partition: --by SPEC or -p KEY=VALUE");
-	if (has_max && rejects == NULL)
-		dh_usage_error("--max-rejects needs --rejects FILE");
+	dh_opt_common_done(&co);
+	rflags = co.skip_blank ? DH_READ_SKIP_BLANK : 0;
 	state = dh_state_dir(state);
 	dh_buf_addf(&tabledir, "%s/%s", state, table);
 	dh_mkdirs(tabledir.data);
-	lockfd = dh_table_lock(tabledir.data, table, wait);
+	lockfd = dh_table_lock(tabledir.data, table, co.wait);
 	keys = spec_keys(&pt);
 	have_table = dh_table_read(tabledir.data, &table_fmt, &tkeys, &ntkeys);
 	if (have_table)
@@ -356,13 +327,13 @@ main(int argc, char **argv)
 		dh_usage_error("table %s holds %s (see its _TABLE), not %s", table,
 			       dh_format_name(table_fmt), dh_format_name(out_fmt));
 	dh_stats_start(&st);
-	dh_rejects_init(&rj, rejects);
-	if (has_max)
-		dh_rejects_set_max(&rj, max_rejects);
+	dh_rejects_init(&rj, co.rejects);
+	if (co.has_max)
+		dh_rejects_set_max(&rj, co.max_rejects);
 
 	/* inputs are read after the lock: a partition of this table too */
 	inputs = dh_inputs_expand(argv + optind, (size_t)(argc - optind),
-				  allow_incomplete, &ninputs);
+				  co.allow_incomplete, &ninputs);
 	memset(&ps, 0, sizeof(ps));
 	for (fi = 0; fi < ninputs; fi++) {
 		const char *path = inputs[fi];
@@ -409,19 +380,8 @@ main(int argc, char **argv)
 				dh_reject(&rj, in.loc.name, rec.line, rec.raw, rec.rawlen, r.err.data);
 				continue;
 			}
-			if (ps.passthrough && r.have_header && ps.header.len == 0) {
-				/* the header line, quoted as dh writes CSV/TSV */
-				struct dh_out mem;
-				struct dh_writer hw;
-
-				dh_out_open_mem(&mem);
-				dh_writer_init(&hw, &mem, fmt, 0, '.');
-				dh_writer_set_columns(&hw, r.names, r.nlens, r.ncols);
-				dh_writer_finish(&hw);
-				dh_buf_add(&ps.header, mem.buf, mem.len);
-				dh_writer_release(&hw);
-				dh_out_close(&mem);
-			}
+			if (ps.passthrough && r.have_header && ps.header.len == 0)
+				dh_header_line(&ps.header, fmt, r.names, r.nlens, r.ncols);
 			cur = &rec;
 			if ((ps.fmt == DH_FMT_CSV || ps.fmt == DH_FMT_TSV) &&
 			    dh_record_nested(&rec)) {
@@ -483,13 +443,7 @@ main(int argc, char **argv)
 	dh_rejects_close(&rj);
 	dh_partset_publish(&ps, 1);
 	st.bytes_out = ps.bytes_out;
-	if (stats)
-		dh_stats_print(&st, "json");
-	if (metrics != NULL)
-		dh_stats_print(&st, metrics);
-	if (rj.count > 0)
-		dh_warn("%llu bad record%s written to %s", rj.count,
-			rj.count == 1 ? "" : "s", rejects);
+	dh_stats_report(&st, co.stats, co.metrics);
 	close(lockfd);
 	dh_partset_release(&ps);
 	for (i = 0; i < pt.nspecs; i++) {

@@ -144,6 +144,51 @@ dh_getopt(struct dh_getopt *g)
 	}
 }
 
+int
+dh_opt_common(const struct dh_getopt *g, int id, struct dh_common *c)
+{
+	char *end;
+
+	switch (id) {
+	case DH_OPT_SKIP_BLANK:
+		c->skip_blank = 1;
+		return 1;
+	case DH_OPT_ALLOW_INCOMPLETE:
+		c->allow_incomplete = 1;
+		return 1;
+	case DH_OPT_REJECTS:
+		c->rejects = g->arg;
+		return 1;
+	case DH_OPT_MAX_REJECTS:
+		c->max_rejects = dh_opt_count(g, "--max-rejects");
+		c->has_max = 1;
+		return 1;
+	case DH_OPT_STATS:
+		c->stats = 1;
+		return 1;
+	case DH_OPT_METRICS:
+		if (strcmp(g->arg, "graphite") != 0)
+			dh_usage_error("unknown metrics format '%s' (graphite)", g->arg);
+		c->metrics = g->arg;
+		return 1;
+	case DH_OPT_WAIT:
+		errno = 0;
+		c->wait = strtod(g->arg, &end);
+		if (errno || *end || end == g->arg || c->wait < 0)
+			dh_usage_error("--wait: not a number of seconds: '%s'", g->arg);
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+void
+dh_opt_common_done(const struct dh_common *c)
+{
+	if (c->has_max && c->rejects == NULL)
+		dh_usage_error("--max-rejects needs --rejects FILE");
+}
+
 unsigned long long
 dh_opt_count(const struct dh_getopt *g, const char *what)
 {

@@ -60,4 +60,39 @@ void dh_getopt_release(struct dh_getopt *g);
 /* Parse a non-negative integer option value or exit 2. */
 unsigned long long dh_opt_count(const struct dh_getopt *g, const char *what);
 
+/*
+ * Options several commands share (DESIGN §7): a command lists the entries
+ * it takes in its table and hands their ids to dh_opt_common().
+ */
+enum {
+	DH_OPT_SKIP_BLANK = DH_OPT_LONG + 100,
+	DH_OPT_ALLOW_INCOMPLETE,
+	DH_OPT_REJECTS,
+	DH_OPT_MAX_REJECTS,
+	DH_OPT_STATS,
+	DH_OPT_METRICS,
+	DH_OPT_WAIT,
+};
+
+#define DH_OPTION_SKIP_BLANK {DH_OPT_SKIP_BLANK, "skip-blank", NULL, "ignore blank lines instead of rejecting them", NULL}
+#define DH_OPTION_ALLOW_INCOMPLETE {DH_OPT_ALLOW_INCOMPLETE, "allow-incomplete", NULL, "read an input partition that has no _SUCCESS", NULL}
+#define DH_OPTION_REJECTS {DH_OPT_REJECTS, "rejects", "FILE", "append bad records to FILE as JSON lines and go on", DH_COMPLETE_FILE}
+#define DH_OPTION_MAX_REJECTS {DH_OPT_MAX_REJECTS, "max-rejects", "N", "with --rejects: exit 1 after more than N bad records", NULL}
+#define DH_OPTION_STATS {DH_OPT_STATS, "stats", NULL, "print counters as one JSON line on stderr at the end", NULL}
+#define DH_OPTION_METRICS {DH_OPT_METRICS, "metrics", "FORMAT", "print counters on stderr for monitoring: graphite", "graphite"}
+#define DH_OPTION_WAIT {DH_OPT_WAIT, "wait", "SECS", "wait up to SECS for another writer of the table (default: 0)", NULL}
+
+/* What the shared options said; zero it before parsing. */
+struct dh_common {
+	int skip_blank, allow_incomplete, stats, has_max;
+	const char *rejects, *metrics;
+	unsigned long long max_rejects;
+	double wait;
+};
+
+/* Take option id when it is a shared one: 1, else 0.  Bad values exit 2. */
+int dh_opt_common(const struct dh_getopt *g, int id, struct dh_common *c);
+/* After parsing: the checks between shared options (exit 2). */
+void dh_opt_common_done(const struct dh_common *c);
+
 #endif

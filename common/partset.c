@@ -211,30 +211,16 @@ listed(const struct dh_manifest *m, const char *name)
 
 /* Remove data files (not _ or . names) that m does not list, and
  * temporary files a killed run left; fsync dir when any went. */
+static int
+unlisted_data(const char *name, void *arg)
+{
+	return name[0] != '_' && name[0] != '.' && !listed(arg, name);
+}
+
 void
 dh_remove_unlisted(const char *dir, const struct dh_manifest *m)
 {
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	struct dh_buf b = DH_BUF_INIT;
-	int removed = 0;
-
-	if (d == NULL)
-		dh_die_errno(DH_EXIT_IO, "%s", dir);
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '_' || de->d_name[0] == '.' ||
-		    listed(m, de->d_name))
-			continue;
-		dh_buf_reset(&b);
-		dh_buf_addf(&b, "%s/%s", dir, de->d_name);
-		if (unlink(b.data) != 0 && errno != ENOENT)
-			dh_die_errno(DH_EXIT_IO, "remove %s", b.data);
-		removed = 1;
-	}
-	closedir(d);
-	dh_buf_release(&b);
-	if (removed)
-		dh_fsync_dir(dir);
+	dh_remove_where(dir, unlisted_data, (void *)(uintptr_t)m);
 	/* a crashed run's temporary files go too: the lock says no other
 	 * writer is at work */
 	dh_remove_stale_tmp(dir);

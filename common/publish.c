@@ -211,7 +211,8 @@ dh_publish_bytes(const char *dir, const char *name, const void *p, size_t n)
 }
 
 void
-dh_remove_stale_tmp(const char *dir)
+dh_remove_where(const char *dir, int (*drop)(const char *name, void *arg),
+		void *arg)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
@@ -219,9 +220,9 @@ dh_remove_stale_tmp(const char *dir)
 	int removed = 0;
 
 	if (d == NULL)
-		return;
+		dh_die_errno(DH_EXIT_IO, "%s", dir);
 	while ((de = readdir(d)) != NULL) {
-		if (strncmp(de->d_name, ".tmp.", 5) != 0)
+		if (!drop(de->d_name, arg))
 			continue;
 		dh_buf_reset(&b);
 		dh_buf_addf(&b, "%s/%s", dir, de->d_name);
@@ -233,6 +234,19 @@ dh_remove_stale_tmp(const char *dir)
 	dh_buf_release(&b);
 	if (removed)
 		dh_fsync_dir(dir);
+}
+
+static int
+is_tmp(const char *name, void *arg)
+{
+	(void)arg;
+	return strncmp(name, ".tmp.", 5) == 0;
+}
+
+void
+dh_remove_stale_tmp(const char *dir)
+{
+	dh_remove_where(dir, is_tmp, NULL);
 }
 
 void

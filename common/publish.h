@@ -44,6 +44,10 @@ void dh_tmp_abort(struct dh_tmpfile *t);
 /* Write bytes to dir/name crash-safely and fsync dir. */
 void dh_publish_bytes(const char *dir, const char *name, const void *p,
 		      size_t n);
+/* Remove the entries of dir that drop() says so of, then fsync dir when
+ * any went; exits 4 on errors. */
+void dh_remove_where(const char *dir, int (*drop)(const char *name, void *arg),
+		     void *arg);
 /* Remove the .tmp. files a killed run left in dir (call it holding the
  * table lock: then none is another writer's). */
 void dh_remove_stale_tmp(const char *dir);

@@ -86,7 +86,12 @@ dh_reject(struct dh_rejects *rj, const char *name, unsigned long long line,
 void
 dh_rejects_close(struct dh_rejects *rj)
 {
-	if (rj->open)
-		dh_out_close(&rj->out);
+	if (!rj->open)
+		return;
+	dh_out_close(&rj->out);
 	rj->open = 0;
+	/* said once, so that a run that goes on is not mistaken for clean */
+	if (rj->count > 0 && !(rj->has_max && rj->count > rj->max))
+		dh_warn("%llu bad record%s written to %s", rj->count,
+			rj->count == 1 ? "" : "s", rj->path);
 }

@@ -30,6 +30,7 @@ void dh_rejects_set_max(struct dh_rejects *rj, unsigned long long max);
 void dh_reject(struct dh_rejects *rj, const char *name,
 	       unsigned long long line, const char *raw, size_t rawlen,
 	       const char *reason);
+/* Close FILE and say on stderr how many bad records went there. */
 void dh_rejects_close(struct dh_rejects *rj);
 
 #endif

@@ -120,10 +120,10 @@ dh_hive_unescape(struct dh_buf *out, const char *s, size_t n)
 }
 
 int
-dh_partition_name(struct dh_buf *out, const char *key, size_t klen,
-		  const char *v, size_t vlen, const char **why)
+dh_partition_key(struct dh_buf *out, const char *key, size_t klen,
+		 const char **why)
 {
-	size_t start = out->len, i;
+	size_t i;
 
 	if (klen == 0 || key[0] == '_') {
 		*why = "a partition key must not be empty or start with '_'";
@@ -132,16 +132,26 @@ dh_partition_name(struct dh_buf *out, const char *key, size_t klen,
 	for (i = 0; i < klen; i++) {
 		char c = key[i];
 
-		if (c >= 'A' && c <= 'Z')
-			c = (char)(c - 'A' + 'a');
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) {
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '_')) {
 			*why = "a partition key holds only letters, digits and '_'";
-			out->len = start;
-			out->data[start] = '\0';
 			return -1;
 		}
-		dh_buf_addc(out, c);
 	}
+	for (i = 0; i < klen; i++)
+		dh_buf_addc(out, key[i] >= 'A' && key[i] <= 'Z'
+					 ? (char)(key[i] - 'A' + 'a') : key[i]);
+	return 0;
+}
+
+int
+dh_partition_name(struct dh_buf *out, const char *key, size_t klen,
+		  const char *v, size_t vlen, const char **why)
+{
+	size_t start = out->len;
+
+	if (dh_partition_key(out, key, klen, why) != 0)
+		return -1;
 	if (!dh_utf8_valid(v, vlen, NULL)) {
 		*why = "the partition value is not valid UTF-8";
 		out->len = start;

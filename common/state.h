@@ -35,6 +35,10 @@ void dh_hive_escape(struct dh_buf *out, const char *v, size_t n);
  * __HIVE_DEFAULT_PARTITION__ gives "". */
 void dh_hive_unescape(struct dh_buf *out, const char *s, size_t n);
 
+/* Append key as partition directories name it (lowercased): 0, or -1
+ * with *why when it is not [A-Za-z0-9_] or starts with '_'. */
+int dh_partition_key(struct dh_buf *out, const char *key, size_t klen,
+		     const char **why);
 /*
  * Append "key=escaped value" for a partition directory.  Returns 0, or -1
  * with the reason in *why (static text) when the key is not a valid key

@@ -12,6 +12,15 @@ dh_stats_start(struct dh_stats *st)
 }
 
 void
+dh_stats_report(const struct dh_stats *st, int json, const char *metrics)
+{
+	if (json)
+		dh_stats_print(st, "json");
+	if (metrics != NULL)
+		dh_stats_print(st, metrics);
+}
+
+void
 dh_stats_print(const struct dh_stats *st, const char *mode)
 {
 	struct timespec now;

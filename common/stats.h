@@ -17,4 +17,8 @@ void dh_stats_start(struct dh_stats *st);
 /* mode: "json" or "graphite"; exits 2 on anything else. */
 void dh_stats_print(const struct dh_stats *st, const char *mode);
 
+/* At the end of a run: the JSON line when json is set, and the metrics
+ * format when one is given (NULL: none). */
+void dh_stats_report(const struct dh_stats *st, int json, const char *metrics);
+
 #endif

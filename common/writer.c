@@ -192,18 +192,27 @@ put_text(struct dh_writer *w, const char *p, size_t n)
 static void
 write_header(struct dh_writer *w)
 {
-	size_t i;
-	char sep = w->fmt == DH_FMT_TSV ? '\t' : ',';
-
 	dh_buf_reset(&w->line);
-	for (i = 0; i < w->ncols; i++) {
-		if (i)
-			dh_buf_addc(&w->line, sep);
-		put_text(w, w->cols[i], w->clens[i]);
-	}
-	dh_buf_addc(&w->line, '\n');
+	dh_header_line(&w->line, w->fmt, w->cols, w->clens, w->ncols);
 	dh_out_write(w->out, w->line.data, w->line.len);
 	w->header_done = 1;
+}
+
+void
+dh_header_line(struct dh_buf *out, enum dh_format fmt, char *const *names,
+	       const size_t *lens, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (i)
+			dh_buf_addc(out, fmt == DH_FMT_TSV ? '\t' : ',');
+		if (fmt == DH_FMT_TSV)
+			tsv_put(out, names[i], lens[i]);
+		else
+			csv_put(out, names[i], lens[i], n == 1);
+	}
+	dh_buf_addc(out, '\n');
 }
 
 static void

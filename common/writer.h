@@ -58,6 +58,9 @@ int dh_write(struct dh_writer *w, const struct dh_record *rec,
 /* Write what ends the stream (a JSON array's "]"); does not close out. */
 void dh_writer_finish(struct dh_writer *w);
 void dh_writer_release(struct dh_writer *w);
+/* Append a CSV or TSV header line of names, quoted as dh writes it. */
+void dh_header_line(struct dh_buf *out, enum dh_format fmt,
+		    char *const *names, const size_t *lens, size_t n);
 /*
  * A writer for another thread: it writes to out, shares w's columns
  * read-only (w must have them fixed, and outlive the clone) and counts
