@@ -735,6 +735,9 @@ publish(struct ingest *ig, const char *statedir, const char *table,
 		m.compression = (char *)(uintptr_t)(mixed ? "mixed" : c);
 	}
 	dh_mkdirs(ig->partdir);
+	/* a killed run's files (unlisted) go before numbering, so that a
+	 * rerun names its files as an uninterrupted run would */
+	dh_remove_unlisted(ig->partdir, have_old ? &old : NULL);
 	dh_unlink_sync(ig->partdir, "_SUCCESS");
 	for (i = 0; i < ig->nland; i++) {
 		struct landed *l = &ig->land[i];

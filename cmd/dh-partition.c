@@ -94,6 +94,29 @@ struct part {
 	struct dh_buf name, text, tmp;
 };
 
+/* A time key keeps one grain: day buckets and hour buckets in one table
+ * would read as different partitions of the same hours. */
+static void
+check_grains(const char *tabledir, const char *table, const struct part *pt,
+	     char *const *keys)
+{
+	struct dh_buf v = DH_BUF_INIT;
+	enum dh_grain g;
+	size_t i;
+
+	for (i = 0; i < pt->nspecs; i++) {
+		const struct spec *s = &pt->specs[i];
+
+		if (!s->timed || !dh_table_sample_value(tabledir, keys, i, &v) ||
+		    dh_grain_of_bucket(v.data, &g) != 0 || g == s->grain)
+			continue;
+		dh_usage_error("table %s holds %s partitions (%s=%s): --by %s=%s:%s would mix grains",
+			       table, dh_grain_name(g), s->key, v.data, s->key, s->field,
+			       dh_grain_name(s->grain));
+	}
+	dh_buf_release(&v);
+}
+
 static void
 add_spec(struct part *pt, const char *arg, int constant)
 {
@@ -320,8 +343,10 @@ main(int argc, char **argv)
 	lockfd = dh_table_lock(tabledir.data, table, co.wait);
 	keys = spec_keys(&pt);
 	have_table = dh_table_read(tabledir.data, &table_fmt, &tkeys, &ntkeys);
-	if (have_table)
+	if (have_table) {
 		dh_table_check_keys(tabledir.data, table, tkeys, ntkeys, keys, pt.nspecs);
+		check_grains(tabledir.data, table, &pt, keys);
+	}
 	if (have_table && out_fmt != DH_FMT_NONE && table_fmt != DH_FMT_NONE &&
 	    out_fmt != table_fmt)
 		dh_usage_error("table %s holds %s (see its _TABLE), not %s", table,

@@ -203,7 +203,7 @@ listed(const struct dh_manifest *m, const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < m->nfiles; i++)
+	for (i = 0; m != NULL && i < m->nfiles; i++)
 		if (strcmp(m->files[i].name, name) == 0)
 			return 1;
 	return 0;
@@ -218,9 +218,15 @@ unlisted_data(const char *name, void *arg)
 }
 
 void
-dh_remove_unlisted(const char *dir, const struct dh_manifest *m)
+dh_remove_unlisted_data(const char *dir, const struct dh_manifest *m)
 {
 	dh_remove_where(dir, unlisted_data, (void *)(uintptr_t)m);
+}
+
+void
+dh_remove_unlisted(const char *dir, const struct dh_manifest *m)
+{
+	dh_remove_unlisted_data(dir, m);
 	/* a crashed run's temporary files go too: the lock says no other
 	 * writer is at work */
 	dh_remove_stale_tmp(dir);
@@ -310,6 +316,10 @@ publish_one(struct dh_partset *ps, struct dh_part *p, int print_paths)
 		dh_die(DH_EXIT_USAGE, "%s: the partition's files are %s; --append must use the same -z",
 		       p->dir, old.compression ? old.compression : "not compressed");
 	dh_data_suffix(&suffix, ps->fmt, ps->codec);
+	/* what a killed run left (files the manifest does not list) goes
+	 * first, so that it takes no number from the file that follows */
+	if (ps->append)
+		dh_remove_unlisted_data(p->dir, have_old ? &old : NULL);
 	/* the new file's name: part-00000, or in append mode the next number
 	 * no file of the partition has, whatever its suffix */
 	for (n = 0;; n++) {

@@ -71,9 +71,13 @@ void dh_partset_release(struct dh_partset *ps);
  * temporary), counting up from start: the next data file's number.
  */
 int dh_part_next_number(const char *dir, int start);
-/* Remove data files m does not list and stale .tmp. files from dir (the
- * caller holds the table lock, so none is another writer's). */
+/* Remove data files m does not list (all of them when m is NULL) and
+ * stale .tmp. files from dir (the caller holds the table lock, so none is
+ * another writer's). */
 void dh_remove_unlisted(const char *dir, const struct dh_manifest *m);
+/* The same without the temporary files: for a caller whose own temporary
+ * file is already in dir. */
+void dh_remove_unlisted_data(const char *dir, const struct dh_manifest *m);
 /* ".jsonl", ".csv" ... with ".gz", ".zst" ... for the codec. */
 void dh_data_suffix(struct dh_buf *out, enum dh_format fmt, const char *codec);
 

@@ -1,3 +1,4 @@
+#include <dirent.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,6 +7,7 @@
 #include "buf.h"
 #include "err.h"
 #include "publish.h"
+#include "state.h"
 #include "table.h"
 #include "xalloc.h"
 
@@ -92,4 +94,39 @@ dh_table_check_keys(const char *tabledir, const char *table, char *const *have,
 		dh_buf_addf(&list, "%s%s", i ? "," : "", have[i]);
 	dh_usage_error("table %s is partitioned by %s (see %s/_TABLE)", table,
 		       nhave ? list.data : "no key", tabledir);
+}
+
+int
+dh_table_sample_value(const char *tabledir, char *const *keys, size_t depth,
+		      struct dh_buf *value)
+{
+	struct dh_buf dir = DH_BUF_INIT;
+	size_t d;
+	int found = 1;
+
+	dh_buf_adds(&dir, tabledir);
+	for (d = 0; d <= depth && found; d++) {
+		DIR *dp = opendir(dir.data);
+		struct dirent *de;
+		size_t kl = strlen(keys[d]);
+
+		found = 0;
+		if (dp == NULL)
+			break;
+		while ((de = readdir(dp)) != NULL) {
+			if (strncmp(de->d_name, keys[d], kl) != 0 || de->d_name[kl] != '=')
+				continue;
+			dh_buf_addf(&dir, "/%s", de->d_name);
+			if (d == depth) {
+				dh_buf_reset(value);
+				dh_hive_unescape(value, de->d_name + kl + 1,
+						 strlen(de->d_name + kl + 1));
+			}
+			found = 1;
+			break;
+		}
+		closedir(dp);
+	}
+	dh_buf_release(&dir);
+	return found;
 }

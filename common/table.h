@@ -11,6 +11,8 @@
 
 #include "reader.h"
 
+struct dh_buf;
+
 /*
  * Read TABLEDIR/_TABLE: 1 with *fmt and the keys (caller frees each and
  * the array), or 0 when there is none.  A damaged file is exit 3.
@@ -24,5 +26,12 @@ void dh_table_write(const char *tabledir, const char *table,
 void dh_table_check_keys(const char *tabledir, const char *table,
 			 char *const *have, size_t nhave, char *const *want,
 			 size_t nwant);
+
+/* The value of keys[depth] in some partition directory of the table
+ * (unescaped, into value): 1, or 0 when the table has none yet. Which one
+ * is unspecified: for checks that every partition agrees on (a time
+ * grain). */
+int dh_table_sample_value(const char *tabledir, char *const *keys, size_t depth,
+			  struct dh_buf *value);
 
 #endif

@@ -17,10 +17,18 @@ dh_time_unit_parse(const char *s, enum dh_time_unit *u)
 	return -1;
 }
 
+static const char *const grain_names[] = {"year", "month", "day", "hour"};
+
+const char *
+dh_grain_name(enum dh_grain g)
+{
+	return grain_names[g];
+}
+
 int
 dh_grain_parse(const char *s, enum dh_grain *g)
 {
-	static const char *const names[] = {"year", "month", "day", "hour"};
+	const char *const *names = grain_names;
 	int i;
 
 	for (i = 0; i < 4; i++)
@@ -269,4 +277,44 @@ dh_time_bucket(int64_t sec, enum dh_grain g, char out[32])
 		break;
 	}
 	return k > 0 ? (size_t)k : 0;
+}
+
+static int
+all_digits(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return 1;
+}
+
+int
+dh_grain_of_bucket(const char *v, enum dh_grain *g)
+{
+	size_t n = strlen(v), y;
+
+	if (n > 0 && v[0] == '-') {
+		v++;
+		n--;
+	}
+	for (y = 0; y < n && v[y] >= '0' && v[y] <= '9'; y++)
+		;
+	if (y < 4)
+		return -1;
+	v += y;
+	n -= y;
+	if (n == 0)
+		*g = DH_GRAIN_YEAR;
+	else if (n == 3 && v[0] == '-' && all_digits(v + 1, 2))
+		*g = DH_GRAIN_MONTH;
+	else if (n == 6 && v[0] == '-' && all_digits(v + 1, 2) && v[3] == '-' && all_digits(v + 4, 2))
+		*g = DH_GRAIN_DAY;
+	else if (n == 9 && v[0] == '-' && all_digits(v + 1, 2) && v[3] == '-' && all_digits(v + 4, 2) &&
+		 v[6] == 'T' && all_digits(v + 7, 2))
+		*g = DH_GRAIN_HOUR;
+	else
+		return -1;
+	return 0;
 }

@@ -17,6 +17,8 @@ enum dh_grain { DH_GRAIN_YEAR, DH_GRAIN_MONTH, DH_GRAIN_DAY, DH_GRAIN_HOUR };
 int dh_time_unit_parse(const char *s, enum dh_time_unit *u);
 /* "year", "month", "day", "hour" → 0 and *g; -1 when unknown. */
 int dh_grain_parse(const char *s, enum dh_grain *g);
+/* "year", "month", "day" or "hour". */
+const char *dh_grain_name(enum dh_grain g);
 
 /*
  * Parse s[0..n) to seconds and nanoseconds since the epoch (UTC).  Epoch
@@ -29,5 +31,8 @@ int dh_time_parse(const char *s, size_t n, enum dh_time_unit unit,
 /* The bucket of sec for grain: "2026", "2026-11", "2026-11-20",
  * "2026-11-20T13"; returns its length. */
 size_t dh_time_bucket(int64_t sec, enum dh_grain g, char out[32]);
+/* The grain whose bucket v looks like ("2026-11-20": day); -1 when v is
+ * no bucket of any grain. */
+int dh_grain_of_bucket(const char *v, enum dh_grain *g);
 
 #endif

@@ -251,3 +251,29 @@ setup() {
 	capture dh-ingest -s st --follow -p d=1 t - </dev/null
 	assert_status 2
 }
+
+# kill -9 at random moments (scripts/crash-test; its long run is
+# `make crash-test`): every _SUCCESS matches its files, and a rerun lands
+# each source once, byte for byte as an uninterrupted run.
+@test "kill -9 at 50 random moments: every source lands once, as an uninterrupted run lands it" {
+	capture env DH_BUILD="$ROOT/${BUILD:-build}" "$ROOT/scripts/crash-test" 50 ingest
+	assert_status 0
+	assert_out_match '^crash-test: 50 kills of dh-ingest, every source landed once \([0-9]+ mid-run\)$'
+}
+
+@test "kill -9 of --follow at 50 random moments on a growing log: every line lands once, in order" {
+	capture env DH_BUILD="$ROOT/${BUILD:-build}" "$ROOT/scripts/crash-test" 50 follow
+	assert_status 0
+	assert_out_match '^crash-test: 50 kills of dh-ingest --follow, every line landed once \([0-9]+ mid-run\)$'
+}
+
+@test "a killed run's leftover data file is removed and takes no number from the next" {
+	mkdir -p st/t/d=1
+	printf '{"left":1}\n' >st/t/d=1/part-00000.jsonl
+	printf '{"a":1}\n' >one.jsonl
+	capture dh-ingest -s st -p d=1 t one.jsonl
+	assert_status 0
+	[ "$(jq -r '.files[].name' st/t/d=1/_MANIFEST)" = part-00000.jsonl ]
+	cmp one.jsonl st/t/d=1/part-00000.jsonl
+	state_ok st
+}

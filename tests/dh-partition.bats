@@ -75,6 +75,18 @@ setup() {
 	state_ok st
 }
 
+@test "--append: a killed run's leftover data file is removed and takes no number" {
+	printf '%s\n' '{"k":"a","n":1}' >a.jsonl
+	dh-partition -s st --by k t a.jsonl >/dev/null
+	printf '{"left":1}\n' >st/t/k=a/part-00001.jsonl
+	capture dh-partition -s st --by k --append t a.jsonl
+	assert_status 0
+	[ "$(jq -r '[.files[].name] | join(" ")' st/t/k=a/_MANIFEST)" = "part-00000.jsonl part-00001.jsonl" ] ||
+		fail "$(cat st/t/k=a/_MANIFEST)"
+	cmp a.jsonl st/t/k=a/part-00001.jsonl
+	state_ok st
+}
+
 @test "Hive escaping: no value leaves its table; bad values are errors, never truncated" {
 	printf '%s\n' '{"k":"../../etc"}' '{"k":"a/b"}' '{"k":""}' '{"k":null}' '{"x":1}' \
 		'{"k":"."}' '{"k":".."}' '{"k":"x=y"}' '{"k":"%41"}' '{"k":"a\nb"}' '{"k":"café"}' >v.jsonl
@@ -199,9 +211,9 @@ setup() {
 # `make crash-test`): after each, every _SUCCESS matches its files, and a
 # rerun gives exactly what an uninterrupted run gives.
 @test "kill -9 at 50 random moments never leaves a partition that lies" {
-	capture env DH_BUILD="$ROOT/${BUILD:-build}" "$ROOT/scripts/crash-test" 50
+	capture env DH_BUILD="$ROOT/${BUILD:-build}" "$ROOT/scripts/crash-test" 50 partition
 	assert_status 0
-	assert_out 'crash-test: 50 kills of dh-partition, every partition true to its manifest'
+	assert_out_match '^crash-test: 50 kills of dh-partition, every partition true to its manifest \([0-9]+ mid-run\)$'
 }
 
 @test "DuckDB reads the table as Hive partitions" {
@@ -256,4 +268,18 @@ EOS
 		fail "$(cat st/t/d=a/part-00000.csv)"
 	[ "$(cat st/t/d=b/part-00000.csv)" = $'id,d,v\n2,b,plain' ] || fail "$(cat st/t/d=b/part-00000.csv)"
 	state_ok st
+}
+
+@test "a time key keeps its grain: hour buckets into a day table is a usage error, nothing written" {
+	printf '%s\n' '{"ts":"2026-11-20T10:00:00Z"}' >e.jsonl
+	dh-partition -s st --by dt=ts:day t e.jsonl >/dev/null
+	capture dh-partition -s st --by dt=ts:hour t e.jsonl
+	assert_status 2
+	assert_err_match 'table t holds day partitions \(dt=2026-11-20\): --by dt=ts:hour would mix grains'
+	[ "$(ls st/t)" = "$(printf '%s\n' _LOCK _TABLE dt=2026-11-20)" ] || fail "$(ls st/t)"
+	# the same grain, and a plain --by of another table, go on
+	capture dh-partition -s st --by dt=ts:day t e.jsonl
+	assert_status 0
+	capture dh-partition -s st --by dt=ts u e.jsonl
+	assert_status 0
 }

@@ -63,6 +63,18 @@ assert_out() {
 	fail "stdout differs" "expected: $(printf '%s' "$1" | cat -A)" "$(_dh_seen)"
 }
 
+# stdout matches an extended regular expression (grep -E, whole output)
+assert_out_match() {
+	grep -qE -- "$1" "$DH_OUT" && return 0
+	fail "stdout does not match /$1/" "$(_dh_seen)"
+}
+
+# stderr matches an extended regular expression (grep -E)
+assert_err_match() {
+	grep -qE -- "$1" "$DH_ERR" && return 0
+	fail "stderr does not match /$1/" "$(_dh_seen)"
+}
+
 assert_err() {
 	[ "$err" = "$1" ] && return 0
 	fail "stderr differs" "expected: $(printf '%s' "$1" | cat -A)" "$(_dh_seen)"

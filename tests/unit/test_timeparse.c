@@ -71,5 +71,25 @@ main(void)
 	bucket(1795182300, DH_GRAIN_MONTH, "2026-11");
 	bucket(1795182300, DH_GRAIN_YEAR, "2026");
 	bucket(-1, DH_GRAIN_HOUR, "1969-12-31T23");
+	/* every bucket reads back as its grain; other values as none */
+	{
+		static const char *const bad_buckets[] = {
+			"", "26", "2026-1", "2026-11-2", "2026-11-20T1", "2026-11-20 13",
+			"2026-11-20T13:00", "x2026", "2026-ab", "__HIVE_DEFAULT_PARTITION__"};
+		enum dh_grain g;
+		char out[32];
+		int k;
+		size_t i;
+
+		for (k = DH_GRAIN_YEAR; k <= DH_GRAIN_HOUR; k++) {
+			dh_time_bucket(1795182300, (enum dh_grain)k, out);
+			CHECK(dh_grain_of_bucket(out, &g) == 0 && g == (enum dh_grain)k);
+		}
+		CHECK(strcmp(dh_grain_name(DH_GRAIN_DAY), "day") == 0);
+		CHECK(strcmp(dh_grain_name(DH_GRAIN_HOUR), "hour") == 0);
+		CHECK(dh_grain_of_bucket("-0001-12-31", &g) == 0 && g == DH_GRAIN_DAY);
+		for (i = 0; i < sizeof(bad_buckets) / sizeof(bad_buckets[0]); i++)
+			CHECK(dh_grain_of_bucket(bad_buckets[i], &g) != 0);
+	}
 	return unit_done("test_timeparse");
 }
