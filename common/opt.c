@@ -203,3 +203,34 @@ dh_opt_count(const struct dh_getopt *g, const char *what)
 		dh_usage_error("%s: not a non-negative integer: '%s'", what, g->arg);
 	return v;
 }
+
+unsigned long long
+dh_opt_size(const struct dh_getopt *g, const char *what)
+{
+	static const struct {
+		const char *suffix;
+		unsigned long long mult;
+	} units[] = {
+		{"", 1}, {"B", 1},
+		{"K", 1ULL << 10}, {"KB", 1000}, {"KiB", 1ULL << 10},
+		{"M", 1ULL << 20}, {"MB", 1000000}, {"MiB", 1ULL << 20},
+		{"G", 1ULL << 30}, {"GB", 1000000000}, {"GiB", 1ULL << 30},
+		{"T", 1ULL << 40}, {"TB", 1000000000000ULL}, {"TiB", 1ULL << 40},
+	};
+	char *end;
+	unsigned long long v;
+	size_t i;
+
+	errno = 0;
+	if (g->arg[0] < '0' || g->arg[0] > '9')
+		dh_usage_error("%s: not a size: '%s' (bytes, or with K, M, G, T)", what, g->arg);
+	v = strtoull(g->arg, &end, 10);
+	for (i = 0; errno == 0 && i < sizeof(units) / sizeof(units[0]); i++)
+		if (strcmp(end, units[i].suffix) == 0) {
+			if (v > ~0ULL / units[i].mult)
+				break;
+			return v * units[i].mult;
+		}
+	dh_usage_error("%s: not a size: '%s' (bytes, or with K, M, G, T)", what, g->arg);
+	return 0;
+}

@@ -59,6 +59,9 @@ void dh_getopt_release(struct dh_getopt *g);
 
 /* Parse a non-negative integer option value or exit 2. */
 unsigned long long dh_opt_count(const struct dh_getopt *g, const char *what);
+/* The option's argument as a size: bytes, or with K, M, G, T (powers of
+ * 1024; KB, MB... powers of 1000; KiB, MiB... as K, M); exit 2 else. */
+unsigned long long dh_opt_size(const struct dh_getopt *g, const char *what);
 
 /*
  * Options several commands share (DESIGN §7): a command lists the entries

@@ -37,10 +37,12 @@ put(struct dh_spool *s, const void *p, size_t n)
 void
 dh_spool_put(struct dh_spool *s, const struct dh_record *rec)
 {
-	uint64_t hdr[2] = {rec->line, rec->n};
+	uint64_t hdr[3] = {rec->line, rec->n, s->keep_raw ? rec->rawlen : 0};
 	size_t i;
 
 	put(s, hdr, sizeof(hdr));
+	if (s->keep_raw)
+		put(s, rec->raw, rec->rawlen);
 	for (i = 0; i < rec->n; i++) {
 		const struct dh_field *f = &rec->f[i];
 		uint64_t fh[3] = {f->type, f->nlen, f->vlen};
@@ -74,7 +76,7 @@ get(struct dh_spool *s, void *p, size_t n)
 int
 dh_spool_get(struct dh_spool *s, struct dh_record *rec)
 {
-	uint64_t hdr[2], i;
+	uint64_t hdr[3], i;
 	size_t total = 0;
 
 	dh_record_reset(rec);
@@ -83,6 +85,14 @@ dh_spool_get(struct dh_spool *s, struct dh_record *rec)
 	if (!get(s, hdr, sizeof(hdr)))
 		return 0;
 	rec->line = hdr[0];
+	if (hdr[2] > 0) {
+		char *p = dh_buf_reserve(&s->rd, hdr[2]);
+
+		if (!get(s, p, hdr[2]))
+			dh_die(DH_EXIT_IO, "%s: truncated spool file", s->path);
+		s->rd.len += hdr[2];
+		total += hdr[2];
+	}
 	for (i = 0; i < hdr[1]; i++) {
 		uint64_t fh[3];
 		char *p;
@@ -98,6 +108,8 @@ dh_spool_get(struct dh_spool *s, struct dh_record *rec)
 		s->rd.len += fh[1] + fh[2];
 		total += fh[1] + fh[2];
 	}
+	rec->raw = s->rd.data;
+	rec->rawlen = hdr[2];
 	/* point the fields into the read buffer (it is the arena here) */
 	for (i = 0; i < rec->n; i++) {
 		rec->f[i].name = s->rd.data + ((uintptr_t)rec->f[i].name & ~DH_ARENA_TAG);

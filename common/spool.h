@@ -19,12 +19,14 @@ struct dh_spool {
 	char *path; /* for messages */
 	struct dh_buf rd;
 	unsigned long long n;
+	int keep_raw; /* set before the first put: records keep their raw
+		       * input bytes (rec->raw) through the spool */
 };
 
 void dh_spool_open(struct dh_spool *s);
 void dh_spool_put(struct dh_spool *s, const struct dh_record *rec);
 void dh_spool_rewind(struct dh_spool *s);
-/* 1 and rec filled, or 0 at the end. */
+/* 1 and rec filled (rec->raw too, with keep_raw), or 0 at the end. */
 int dh_spool_get(struct dh_spool *s, struct dh_record *rec);
 void dh_spool_close(struct dh_spool *s);
 

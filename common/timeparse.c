@@ -318,3 +318,69 @@ dh_grain_of_bucket(const char *v, enum dh_grain *g)
 		return -1;
 	return 0;
 }
+
+int
+dh_duration_parse(const char *s, int64_t *ns, const char **why)
+{
+	static const struct {
+		const char *unit;
+		int64_t ns;
+	} units[] = {
+		{"ns", 1}, {"us", 1000}, {"ms", 1000000}, {"s", 1000000000LL},
+		{"m", 60000000000LL}, {"h", 3600000000000LL}, {"d", 86400000000000LL},
+		{"w", 604800000000000LL},
+	};
+	int64_t total = 0;
+	const char *p = s;
+
+	*why = "expected a number and a unit (ns, us, ms, s, m, h, d, w), as 30m or 1h30m";
+	if (*p == '\0')
+		return -1;
+	while (*p != '\0') {
+		int64_t whole = 0, frac = 0, fscale = 1, unit = 0, part;
+		size_t i, ulen = 0;
+		int digits = 0;
+
+		for (; *p >= '0' && *p <= '9'; p++, digits++) {
+			if (whole > (INT64_MAX - 9) / 10)
+				goto range;
+			whole = whole * 10 + (*p - '0');
+		}
+		if (*p == '.') {
+			for (p++; *p >= '0' && *p <= '9'; p++, digits++)
+				if (fscale <= 100000000000000000LL) {
+					frac = frac * 10 + (*p - '0');
+					fscale *= 10;
+				}
+		}
+		if (digits == 0)
+			return -1;
+		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+			size_t n = strlen(units[i].unit);
+
+			if (strncmp(p, units[i].unit, n) == 0 && n > ulen &&
+			    (p[n] == '\0' || (p[n] >= '0' && p[n] <= '9'))) {
+				unit = units[i].ns;
+				ulen = n;
+			}
+		}
+		if (ulen == 0)
+			return -1;
+		p += ulen;
+		if (whole > INT64_MAX / unit)
+			goto range;
+		part = whole * unit + (int64_t)((double)frac / (double)fscale * (double)unit);
+		if (part > INT64_MAX - total)
+			goto range;
+		total += part;
+	}
+	if (total <= 0) {
+		*why = "a duration must be more than 0";
+		return -1;
+	}
+	*ns = total;
+	return 0;
+range:
+	*why = "too long (at most 292 years)";
+	return -1;
+}

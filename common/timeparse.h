@@ -28,6 +28,13 @@ const char *dh_grain_name(enum dh_grain g);
 int dh_time_parse(const char *s, size_t n, enum dh_time_unit unit,
 		  int64_t *sec, int32_t *nsec, const char **why);
 
+/*
+ * A duration: numbers with units, summed ("30m", "1h30m", "1.5s", "2d";
+ * units ns, us, ms, s, m, h, d, w), into *ns.  Returns 0, or -1 with a
+ * reason in *why (static text).  Zero is an error.
+ */
+int dh_duration_parse(const char *s, int64_t *ns, const char **why);
+
 /* The bucket of sec for grain: "2026", "2026-11", "2026-11-20",
  * "2026-11-20T13"; returns its length. */
 size_t dh_time_bucket(int64_t sec, enum dh_grain g, char out[32]);

@@ -1,0 +1,522 @@
+/* dh-dedup: drop duplicate records, by whole record or by key, in an
+ * event-time window or across runs. */
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "canon.h"
+#include "err.h"
+#include "flatten.h"
+#include "input.h"
+#include "keyset.h"
+#include "manifest.h"
+#include "opt.h"
+#include "reader.h"
+#include "reject.h"
+#include "seen.h"
+#include "spool.h"
+#include "stats.h"
+#include "timeparse.h"
+#include "writer.h"
+#include "xalloc.h"
+
+enum {
+	OPT_KEEP = DH_OPT_LONG,
+	OPT_WITHIN,
+	OPT_TIME,
+	OPT_TIME_UNIT,
+	OPT_SEEN,
+	OPT_DUPS,
+	OPT_MAX_MEMORY,
+};
+
+static const struct dh_opt opts[] = {
+	{'f', "input-format", "FMT", "input format: csv, tsv, jsonl, json (default: from the file name, else sniffed)", DH_COMPLETE_FORMATS},
+	{'t', "output-format", "FMT", "output format (default: the input format)", DH_COMPLETE_FORMATS},
+	{'k', "key", "FIELDS", "records are the same when these fields are: a,b.c (default: the whole record)", NULL},
+	{OPT_KEEP, "keep", "WHICH", "which of the same records to keep: first (default, streaming) or last", "first last"},
+	{OPT_WITHIN, "within", "DUR", "a duplicate only of one kept less than DUR away in event time (30m, 1h, 2d), with --time", NULL},
+	{OPT_TIME, "time", "FIELD", "the event time of --within: ISO 8601 or epoch", NULL},
+	{OPT_TIME_UNIT, "time-unit", "UNIT", "unit of integer epoch times: s, ms, us, ns (default: s)", "s ms us ns"},
+	{OPT_SEEN, "seen", "FILE", "also drop keys that earlier runs saw, and add this run's to FILE", DH_COMPLETE_FILE},
+	{OPT_DUPS, "dups", "FILE", "write every dropped record to FILE", DH_COMPLETE_FILE},
+	{OPT_MAX_MEMORY, "max-memory", "SIZE", "exit 4 rather than let the key table grow past SIZE (512M, 2G)", NULL},
+	DH_OPTION_SKIP_BLANK,
+	DH_OPTION_ALLOW_INCOMPLETE,
+	DH_OPTION_REJECTS,
+	DH_OPTION_MAX_REJECTS,
+	DH_OPTION_STATS,
+	DH_OPTION_METRICS,
+	{0, NULL, NULL, NULL, NULL},
+};
+
+static const struct dh_cmd cmd = {
+	"dh-dedup",
+	"[-f FMT] [-t FMT] [-k FIELDS] [--keep first|last] [--within DUR --time FIELD] "
+	"[--time-unit UNIT] [--seen FILE] [--dups FILE] [--max-memory SIZE] [--skip-blank] "
+	"[--allow-incomplete] [--rejects FILE] [--max-rejects N] [--stats] [--metrics FORMAT] "
+	"[FILE ...]",
+	"Drop duplicate records: the same whole record (field names and values,\n"
+	"whatever their order), or the same values of the -k fields. The records\n"
+	"kept come out in input order, byte for byte as read when the formats\n"
+	"match. With no FILE, or when FILE is -, read standard input.",
+	opts,
+	"Exit status:\n"
+	"  0  success\n"
+	"  1  more bad records than --max-rejects\n"
+	"  2  usage error\n"
+	"  3  bad input data (the message names file, line and field)\n"
+	"  4  I/O or system error, a full disk or --max-memory included\n"
+	"\n"
+	"Examples:\n"
+	"  dh-dedup events.jsonl > unique.jsonl\n"
+	"  dh-dedup -k event_id --dups dups.jsonl --stats day.jsonl.gz > clean.jsonl\n"
+	"  tail -f events.jsonl | dh-dedup -k event_id --within 1h --time ts\n"
+	"  dh-dedup -k event_id --seen state/event_ids.seen landing/*.jsonl > new.jsonl\n",
+};
+
+/* Where records go: standard output, or the --dups file. */
+struct sink {
+	struct dh_out out;
+	struct dh_writer w;
+	int have_w;
+	int header_done; /* passthrough CSV/TSV: the header line is out */
+	int open;
+};
+
+/* A kept record's time in the key set: order-preserving as unsigned. */
+#define TIME_KEY(t) ((uint64_t)(t) ^ ((uint64_t)1 << 63))
+#define KEY_TIME(u) ((int64_t)((u) ^ ((uint64_t)1 << 63)))
+/* --keep last: the value of a key that an earlier run saw */
+#define SEEN_BEFORE UINT64_MAX
+
+struct dedup {
+	enum dh_format from, to, cur;
+	char **keys;
+	size_t *klens, nkeys;
+	struct dh_buf spec; /* "record" or "-k a,b": what --seen keys are of */
+	int keep_last;
+	int64_t within; /* ns; 0: no window */
+	const char *time_field;
+	enum dh_time_unit unit;
+	const char *seen_path, *dups_path;
+	int64_t watermark; /* newest event time seen, ns */
+	int have_wm;
+
+	struct dh_keyset ks;
+	struct dh_canon canon;
+	struct sink out, dups;
+	int pass;           /* records go out as read */
+	struct dh_buf header; /* passthrough CSV/TSV: the input's header line */
+	struct dh_record flat;
+	struct dh_buf err, scratch;
+	struct dh_rejects rj;
+	struct dh_stats st;
+	unsigned long long *ndups;
+	struct dh_spool spool; /* --keep last: the records, for a second pass */
+	unsigned long long seq;
+};
+
+static void
+flush_out(void *arg)
+{
+	struct dedup *d = arg;
+
+	dh_out_flush(&d->out.out);
+	if (d->dups.open)
+		dh_out_flush(&d->dups.out);
+}
+
+static int
+delimited(enum dh_format f)
+{
+	return f == DH_FMT_CSV || f == DH_FMT_TSV;
+}
+
+static void
+parse_keys(struct dedup *d, const char *list)
+{
+	const char *p = list;
+
+	if (*list == '\0')
+		dh_usage_error("-k takes a list of fields, not ''");
+	for (;;) {
+		const char *comma = strchr(p, ',');
+		size_t n = comma ? (size_t)(comma - p) : strlen(p);
+
+		if (n == 0)
+			dh_usage_error("-k %s: an empty field name", list);
+		d->keys = dh_xreallocarray(d->keys, d->nkeys + 1, sizeof(*d->keys));
+		d->klens = dh_xreallocarray(d->klens, d->nkeys + 1, sizeof(*d->klens));
+		d->keys[d->nkeys] = dh_xmemdup(p, n);
+		d->klens[d->nkeys++] = n;
+		if (comma == NULL)
+			break;
+		p = comma + 1;
+	}
+}
+
+/* Write rec to a sink, as read when the formats allow. */
+static int
+emit(struct dedup *d, struct sink *s, const struct dh_record *rec)
+{
+	const struct dh_record *cur = rec;
+
+	if (d->pass && rec->raw != NULL) {
+		if (!s->header_done && d->header.len > 0)
+			dh_out_write(&s->out, d->header.data, d->header.len);
+		s->header_done = 1;
+		dh_out_write(&s->out, rec->raw, rec->rawlen);
+		dh_out_putc(&s->out, '\n');
+		return 0;
+	}
+	if (!s->have_w) {
+		dh_writer_init(&s->w, &s->out, d->to, 0, '.');
+		s->have_w = 1;
+	}
+	if (delimited(d->to) && dh_record_nested(rec)) {
+		/* as dh-convert: nested JSON flattens for CSV and TSV */
+		if (dh_flatten(rec, &d->flat, '.') != 0) {
+			dh_buf_reset(&d->err);
+			dh_buf_adds(&d->err, d->flat.arena.data);
+			return -1;
+		}
+		cur = &d->flat;
+	}
+	return dh_write(&s->w, cur, &d->err);
+}
+
+static void
+keep(struct dedup *d, const struct dh_record *rec, const char *name)
+{
+	if (emit(d, &d->out, rec) != 0) {
+		d->st.rejected++;
+		dh_reject(&d->rj, name, rec->line, rec->raw, rec->rawlen, d->err.data);
+		return;
+	}
+	d->st.records_out++;
+}
+
+static void
+drop(struct dedup *d, const struct dh_record *rec, const char *name)
+{
+	(*d->ndups)++;
+	if (d->dups.open && emit(d, &d->dups, rec) != 0) {
+		d->st.rejected++;
+		dh_reject(&d->rj, name, rec->line, rec->raw, rec->rawlen, d->err.data);
+	}
+}
+
+/* The record's key: 0, or -1 with the reason in d->err. */
+static int
+key_of(struct dedup *d, const struct dh_record *rec, struct dh_key *k)
+{
+	if (d->nkeys == 0)
+		dh_canon_record(&d->canon, rec);
+	else if (dh_canon_fields(&d->canon, rec, d->keys, d->klens, d->nkeys, &d->err) != 0)
+		return -1;
+	*k = dh_key_of(d->canon.out.data, d->canon.out.len);
+	return 0;
+}
+
+/* The record's event time in ns: 0, or -1 with the reason in d->err. */
+static int
+time_of(struct dedup *d, const struct dh_record *rec, int64_t *t)
+{
+	struct dh_field f;
+	const char *p, *why;
+	size_t n;
+	int64_t sec;
+	int32_t ns;
+
+	dh_buf_reset(&d->err);
+	if (!dh_record_lookup(rec, d->time_field, strlen(d->time_field), '.', &f)) {
+		dh_buf_addf(&d->err, "no field '%s' for --time", d->time_field);
+		return -1;
+	}
+	dh_field_text(&f, &d->scratch, &p, &n);
+	if (dh_time_parse(p, n, d->unit, &sec, &ns, &why) != 0) {
+		dh_buf_addf(&d->err, "field '%s': '%.*s' is not a time (%s)", d->time_field,
+			    (int)(n > 64 ? 64 : n), p, why);
+		return -1;
+	}
+	if (sec > INT64_MAX / 1000000000 - 1 || sec < INT64_MIN / 1000000000 + 1) {
+		dh_buf_addf(&d->err, "field '%s': '%.*s' is out of range (years 1678 to 2262)",
+			    d->time_field, (int)(n > 64 ? 64 : n), p);
+		return -1;
+	}
+	*t = sec * 1000000000 + ns;
+	return 0;
+}
+
+/* --within: is the record a duplicate of a kept one less than DUR away,
+ * which the stream has not yet moved DUR past? */
+static int
+seen_within(struct dedup *d, struct dh_key k, int64_t t)
+{
+	uint64_t *v;
+	int64_t kept;
+
+	if (!d->have_wm || t > d->watermark) {
+		d->watermark = t;
+		d->have_wm = 1;
+	}
+	/* about to grow: first forget what the stream has moved past */
+	if ((d->ks.n + 1) * 4 > d->ks.cap * 3 && d->watermark > INT64_MIN + d->within)
+		dh_keyset_sweep(&d->ks, TIME_KEY(d->watermark - d->within) + 1);
+	if (dh_keyset_put(&d->ks, k, TIME_KEY(t), &v))
+		return 0;
+	kept = KEY_TIME(*v);
+	if (kept <= d->watermark - d->within || (t > kept ? t - kept : kept - t) >= d->within) {
+		if (t > kept || kept <= d->watermark - d->within)
+			*v = TIME_KEY(t);
+		return 0;
+	}
+	return 1;
+}
+
+static void
+one(struct dedup *d, const struct dh_record *rec, const char *name)
+{
+	struct dh_key k;
+	int64_t t = 0;
+	uint64_t *v;
+
+	if (key_of(d, rec, &k) != 0 || (d->within > 0 && time_of(d, rec, &t) != 0)) {
+		d->st.rejected++;
+		dh_reject(&d->rj, name, rec->line, rec->raw, rec->rawlen, d->err.data);
+		return;
+	}
+	if (d->keep_last) {
+		/* first pass: remember the last position of each key */
+		if (!dh_keyset_put(&d->ks, k, d->seq, &v) && *v != SEEN_BEFORE)
+			*v = d->seq;
+		d->seq++;
+		dh_spool_put(&d->spool, rec);
+		return;
+	}
+	if (d->within > 0 ? seen_within(d, k, t) : !dh_keyset_put(&d->ks, k, 0, NULL))
+		drop(d, rec, name);
+	else
+		keep(d, rec, name);
+}
+
+static void
+header_of(struct dedup *d, const struct dh_reader *r)
+{
+	if (d->pass && r->have_header && d->header.len == 0)
+		dh_header_line(&d->header, d->cur, r->names, r->nlens, r->ncols);
+}
+
+static void
+dedup_file(struct dedup *d, const char *path, unsigned rflags, size_t ninputs, int first)
+{
+	struct dh_input in;
+	struct dh_reader r;
+	struct dh_record rec = DH_RECORD_INIT;
+	enum dh_format fmt = d->from;
+	int rc;
+
+	dh_input_open(&in, path);
+	in.idle = flush_out;
+	in.idle_arg = d;
+	if (fmt == DH_FMT_NONE)
+		fmt = dh_format_from_name(path);
+	if (fmt == DH_FMT_NONE)
+		fmt = dh_format_sniff(&in);
+	if (first) {
+		if (d->to == DH_FMT_NONE)
+			d->to = fmt;
+		/* records pass through as read when the formats match: JSON
+		 * lines always, CSV and TSV from a single input, under its
+		 * header */
+		d->pass = d->to == fmt &&
+			  (fmt == DH_FMT_JSONL || (delimited(fmt) && ninputs == 1));
+	}
+	if (d->pass && fmt != d->to)
+		d->pass = 0; /* mixed inputs: re-serialise */
+	d->cur = fmt;
+	dh_reader_open(&r, &in, fmt, rflags);
+	while ((rc = dh_read(&r, &rec)) != 0) {
+		d->st.records_in++;
+		if (rc < 0) {
+			d->st.rejected++;
+			dh_reject(&d->rj, in.loc.name, rec.line, rec.raw, rec.rawlen, r.err.data);
+			continue;
+		}
+		header_of(d, &r);
+		one(d, &rec, in.loc.name);
+	}
+	header_of(d, &r);
+	d->st.bytes_in += in.bytes_raw;
+	dh_reader_close(&r);
+	dh_input_close(&in);
+	dh_record_release(&rec);
+}
+
+/* --keep last, second pass: each record that is its key's last. */
+static void
+keep_last(struct dedup *d)
+{
+	struct dh_record rec = DH_RECORD_INIT;
+	unsigned long long seq = 0;
+
+	dh_spool_rewind(&d->spool);
+	while (dh_spool_get(&d->spool, &rec)) {
+		struct dh_key k;
+		uint64_t *v = NULL;
+
+		if (key_of(d, &rec, &k) != 0 || !dh_keyset_get(&d->ks, k, &v))
+			dh_die(DH_EXIT_IO, "%s: internal error: a spooled record lost its key",
+			       d->spool.path);
+		if (*v == seq)
+			keep(d, &rec, "spool");
+		else
+			drop(d, &rec, "spool");
+		seq++;
+	}
+	dh_record_release(&rec);
+}
+
+static void
+sink_close(struct dedup *d, struct sink *s)
+{
+	if (s->have_w) {
+		dh_writer_finish(&s->w);
+		dh_writer_release(&s->w);
+	} else if (delimited(d->to) && d->pass && !s->header_done && d->header.len > 0) {
+		/* no record went out: the header alone, as dh-convert does */
+		dh_out_write(&s->out, d->header.data, d->header.len);
+	}
+	dh_out_close(&s->out);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct dedup d;
+	struct dh_getopt g;
+	struct dh_common co;
+	unsigned long long max_mem = 0;
+	unsigned rflags;
+	int opt;
+	char **inputs;
+	size_t ninputs, i;
+	const char *why;
+
+	dh_err_init(argv[0]);
+	signal(SIGPIPE, SIG_DFL);
+	memset(&d, 0, sizeof(d));
+	memset(&co, 0, sizeof(co));
+	d.unit = DH_UNIT_S;
+	dh_getopt_init(&g, &cmd, argc, argv);
+	while ((opt = dh_getopt(&g)) != -1) {
+		if (dh_opt_common(&g, opt, &co))
+			continue;
+		switch (opt) {
+		case 'f':
+			if ((d.from = dh_format_parse(g.arg)) == DH_FMT_NONE)
+				dh_usage_error("unknown input format '%s' (csv, tsv, jsonl, json)", g.arg);
+			break;
+		case 't':
+			if ((d.to = dh_format_parse(g.arg)) == DH_FMT_NONE)
+				dh_usage_error("unknown output format '%s' (csv, tsv, jsonl, json)", g.arg);
+			break;
+		case 'k': parse_keys(&d, g.arg); break;
+		case OPT_KEEP:
+			if (strcmp(g.arg, "first") == 0)
+				d.keep_last = 0;
+			else if (strcmp(g.arg, "last") == 0)
+				d.keep_last = 1;
+			else
+				dh_usage_error("--keep takes first or last, not '%s'", g.arg);
+			break;
+		case OPT_WITHIN:
+			if (dh_duration_parse(g.arg, &d.within, &why) != 0)
+				dh_usage_error("--within %s: %s", g.arg, why);
+			break;
+		case OPT_TIME: d.time_field = g.arg; break;
+		case OPT_TIME_UNIT:
+			if (dh_time_unit_parse(g.arg, &d.unit) != 0)
+				dh_usage_error("unknown time unit '%s' (s, ms, us, ns)", g.arg);
+			break;
+		case OPT_SEEN: d.seen_path = g.arg; break;
+		case OPT_DUPS: d.dups_path = g.arg; break;
+		case OPT_MAX_MEMORY: max_mem = dh_opt_size(&g, "--max-memory"); break;
+		}
+	}
+	if ((d.within > 0) != (d.time_field != NULL))
+		dh_usage_error(d.within > 0 ? "--within needs --time FIELD, the event time"
+					    : "--time needs --within DUR");
+	if (d.within > 0 && d.keep_last)
+		dh_usage_error("--within and --keep last exclude each other: --keep last reads the "
+			       "whole input first, --within is for endless streams");
+	if (d.within > 0 && d.seen_path != NULL)
+		dh_usage_error("--within and --seen exclude each other: --seen remembers every key, "
+			       "--within forgets keys once the stream has moved past them");
+	if (d.dups_path != NULL && d.seen_path != NULL && strcmp(d.dups_path, d.seen_path) == 0)
+		dh_usage_error("--dups and --seen name the same file");
+	dh_opt_common_done(&co);
+	rflags = co.skip_blank ? DH_READ_SKIP_BLANK : 0;
+	if (d.nkeys == 0) {
+		dh_buf_adds(&d.spec, "record");
+	} else {
+		dh_buf_adds(&d.spec, "-k ");
+		for (i = 0; i < d.nkeys; i++)
+			dh_buf_addf(&d.spec, "%s%s", i ? "," : "", d.keys[i]);
+	}
+	dh_stats_start(&d.st);
+	d.ndups = dh_stats_counter(&d.st, "duplicates");
+	dh_rejects_init(&d.rj, co.rejects);
+	if (co.has_max)
+		dh_rejects_set_max(&d.rj, co.max_rejects);
+	dh_keyset_init(&d.ks, d.keep_last || d.within > 0, (size_t)max_mem);
+	if (d.seen_path != NULL)
+		dh_seen_load(d.seen_path, d.spec.data, &d.ks, SEEN_BEFORE);
+	dh_out_open_fd(&d.out.out, 1, "stdout", NULL);
+	d.out.open = 1;
+	if (d.dups_path != NULL) {
+		dh_out_open_path(&d.dups.out, d.dups_path, NULL, 0);
+		d.dups.open = 1;
+	}
+	if (d.keep_last) {
+		dh_spool_open(&d.spool);
+		d.spool.keep_raw = 1;
+	}
+	inputs = dh_inputs_expand(argv + optind, (size_t)(argc - optind), co.allow_incomplete,
+				  &ninputs);
+	for (i = 0; i < ninputs; i++) {
+		dedup_file(&d, inputs[i], rflags, ninputs, i == 0);
+		free(inputs[i]);
+	}
+	free(inputs);
+	if (d.to == DH_FMT_NONE)
+		d.to = DH_FMT_JSONL; /* no input named a format: empty stdin */
+	if (d.keep_last) {
+		keep_last(&d);
+		dh_spool_close(&d.spool);
+	}
+	sink_close(&d, &d.out);
+	if (d.dups.open)
+		sink_close(&d, &d.dups);
+	d.st.bytes_out = d.out.out.written;
+	dh_rejects_close(&d.rj);
+	/* the keys of this run count as seen only once its output is out */
+	if (d.seen_path != NULL)
+		dh_seen_save(d.seen_path, d.spec.data, &d.ks);
+	dh_stats_report(&d.st, co.stats, co.metrics);
+	for (i = 0; i < d.nkeys; i++)
+		free(d.keys[i]);
+	free(d.keys);
+	free(d.klens);
+	dh_keyset_release(&d.ks);
+	dh_canon_release(&d.canon);
+	dh_record_release(&d.flat);
+	dh_buf_release(&d.spec);
+	dh_buf_release(&d.header);
+	dh_buf_release(&d.err);
+	dh_buf_release(&d.scratch);
+	dh_getopt_release(&g);
+	return DH_EXIT_OK;
+}

@@ -1,0 +1,153 @@
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "err.h"
+#include "keyset.h"
+#include "xalloc.h"
+
+struct dh_key
+dh_key_of(const void *p, size_t n)
+{
+	XXH128_hash_t h = XXH3_128bits(p, n);
+	struct dh_key k = {h.low64, h.high64};
+
+	if ((k.lo | k.hi) == 0)
+		k.lo = 1; /* odds 2^-128; empty slots are all zero */
+	return k;
+}
+
+void
+dh_keyset_init(struct dh_keyset *s, int with_vals, size_t max_bytes)
+{
+	memset(s, 0, sizeof(*s));
+	s->with_vals = with_vals;
+	s->max_bytes = max_bytes;
+}
+
+void
+dh_keyset_release(struct dh_keyset *s)
+{
+	free(s->keys);
+	free(s->vals);
+	memset(s, 0, sizeof(*s));
+}
+
+static size_t
+slot_bytes(const struct dh_keyset *s)
+{
+	return sizeof(struct dh_key) + (s->with_vals ? sizeof(uint64_t) : 0);
+}
+
+size_t
+dh_keyset_bytes(const struct dh_keyset *s)
+{
+	return s->cap * slot_bytes(s);
+}
+
+/* The slot of k: where it is, or the empty one where it would go. */
+static size_t
+find(const struct dh_key *keys, size_t mask, struct dh_key k)
+{
+	size_t i = (size_t)k.lo & mask;
+
+	while ((keys[i].lo | keys[i].hi) != 0 && (keys[i].lo != k.lo || keys[i].hi != k.hi))
+		i = (i + 1) & mask;
+	return i;
+}
+
+/* Move every key into a table of cap slots (a power of two). */
+static void
+rehash(struct dh_keyset *s, size_t cap)
+{
+	struct dh_key *keys;
+	uint64_t *vals = NULL;
+	size_t i, mask = cap - 1;
+
+	if (s->max_bytes != 0 && cap * slot_bytes(s) + dh_keyset_bytes(s) > s->max_bytes)
+		dh_die(DH_EXIT_IO,
+		       "%zu distinct keys fill the memory allowed (--max-memory %zu MiB): "
+		       "growing the key table would take %zu MiB more",
+		       s->n, s->max_bytes >> 20, (cap * slot_bytes(s)) >> 20);
+	keys = calloc(cap, sizeof(*keys));
+	if (s->with_vals)
+		vals = malloc(cap * sizeof(*vals));
+	if (keys == NULL || (s->with_vals && vals == NULL))
+		dh_die(DH_EXIT_IO, "out of memory for %zu keys (%zu MiB)", s->n,
+		       (cap * slot_bytes(s)) >> 20);
+	for (i = 0; i < s->cap; i++) {
+		size_t j;
+
+		if (!dh_keyset_used(s, i))
+			continue;
+		j = find(keys, mask, s->keys[i]);
+		keys[j] = s->keys[i];
+		if (vals != NULL)
+			vals[j] = s->vals[i];
+	}
+	free(s->keys);
+	free(s->vals);
+	s->keys = keys;
+	s->vals = vals;
+	s->cap = cap;
+}
+
+int
+dh_keyset_put(struct dh_keyset *s, struct dh_key k, uint64_t val, uint64_t **valp)
+{
+	size_t i;
+
+	/* load at most 3/4: linear probing stays short */
+	if (s->cap == 0 || (s->n + 1) * 4 > s->cap * 3)
+		rehash(s, s->cap == 0 ? 1024 : s->cap * 2);
+	i = find(s->keys, s->cap - 1, k);
+	if (valp != NULL)
+		*valp = s->vals != NULL ? &s->vals[i] : NULL;
+	if (dh_keyset_used(s, i))
+		return 0;
+	s->keys[i] = k;
+	if (s->vals != NULL)
+		s->vals[i] = val;
+	s->n++;
+	return 1;
+}
+
+int
+dh_keyset_get(const struct dh_keyset *s, struct dh_key k, uint64_t **valp)
+{
+	size_t i;
+
+	if (s->cap == 0)
+		return 0;
+	i = find(s->keys, s->cap - 1, k);
+	if (!dh_keyset_used(s, i))
+		return 0;
+	if (valp != NULL)
+		*valp = s->vals != NULL ? &s->vals[i] : NULL;
+	return 1;
+}
+
+size_t
+dh_keyset_sweep(struct dh_keyset *s, uint64_t min)
+{
+	size_t i, gone = 0;
+
+	if (s->vals == NULL)
+		return 0;
+	/* clear in place, then rehash at the same size to close the gaps
+	 * that linear probing cannot have */
+	for (i = 0; i < s->cap; i++)
+		if (dh_keyset_used(s, i) && s->vals[i] < min) {
+			s->keys[i].lo = s->keys[i].hi = 0;
+			gone++;
+		}
+	if (gone > 0) {
+		size_t max = s->max_bytes;
+
+		s->n -= gone;
+		s->max_bytes = 0; /* the same size again: no new memory asked for */
+		rehash(s, s->cap);
+		s->max_bytes = max;
+	}
+	return gone;
+}
