@@ -423,7 +423,7 @@ convert_file(struct conv *c, const char *path, unsigned rflags, int first)
 		struct par p = {c, in.loc.name, rflags, fmt,
 				delimited(fmt) ? &r : NULL};
 		struct dh_pmap_ops ops = {lane_new, lane_free, lane_work, lane_bad,
-					  &p, fmt == DH_FMT_CSV ? dh_csv_cut : NULL};
+					  &p, fmt == DH_FMT_CSV ? dh_csv_cut : NULL, NULL};
 
 		dh_pmap_lines(&in, c->nthreads, &ops, &c->out, &c->st.records_in,
 			      &c->st.records_out);

@@ -2,6 +2,7 @@
  * event-time window or across runs. */
 #include <signal.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,7 @@
 #include "keyset.h"
 #include "manifest.h"
 #include "opt.h"
+#include "pmap.h"
 #include "reader.h"
 #include "reject.h"
 #include "seen.h"
@@ -76,6 +78,12 @@ static const struct dh_cmd cmd = {
 	"  dh-dedup -k event_id --seen state/event_ids.seen landing/*.jsonl > new.jsonl\n",
 };
 
+/* What computing keys needs of its own: one per thread. */
+struct keyer {
+	struct dh_canon canon;
+	struct dh_buf err, scratch;
+};
+
 /* Where records go: standard output, or the --dups file. */
 struct sink {
 	struct dh_out out;
@@ -105,12 +113,13 @@ struct dedup {
 	int have_wm;
 
 	struct dh_keyset ks;
-	struct dh_canon canon;
+	struct keyer km; /* the main thread's */
+	int nthreads;
 	struct sink out, dups;
 	int pass;           /* records go out as read */
 	struct dh_buf header; /* passthrough CSV/TSV: the input's header line */
 	struct dh_record flat;
-	struct dh_buf err, scratch;
+	struct dh_buf err;
 	struct dh_rejects rj;
 	struct dh_stats st;
 	unsigned long long *ndups;
@@ -208,21 +217,21 @@ drop(struct dedup *d, const struct dh_record *rec, const char *name)
 	}
 }
 
-/* The record's key: 0, or -1 with the reason in d->err. */
+/* The record's key: 0, or -1 with the reason in km->err. */
 static int
-key_of(struct dedup *d, const struct dh_record *rec, struct dh_key *k)
+key_of(const struct dedup *d, struct keyer *km, const struct dh_record *rec, struct dh_key *k)
 {
 	if (d->nkeys == 0)
-		dh_canon_record(&d->canon, rec);
-	else if (dh_canon_fields(&d->canon, rec, d->keys, d->klens, d->nkeys, &d->err) != 0)
+		dh_canon_record(&km->canon, rec);
+	else if (dh_canon_fields(&km->canon, rec, d->keys, d->klens, d->nkeys, &km->err) != 0)
 		return -1;
-	*k = dh_key_of(d->canon.out.data, d->canon.out.len);
+	*k = dh_key_of(km->canon.out.data, km->canon.out.len);
 	return 0;
 }
 
-/* The record's event time in ns: 0, or -1 with the reason in d->err. */
+/* The record's event time in ns: 0, or -1 with the reason in km->err. */
 static int
-time_of(struct dedup *d, const struct dh_record *rec, int64_t *t)
+time_of(const struct dedup *d, struct keyer *km, const struct dh_record *rec, int64_t *t)
 {
 	struct dh_field f;
 	const char *p, *why;
@@ -230,24 +239,32 @@ time_of(struct dedup *d, const struct dh_record *rec, int64_t *t)
 	int64_t sec;
 	int32_t ns;
 
-	dh_buf_reset(&d->err);
+	dh_buf_reset(&km->err);
 	if (!dh_record_lookup(rec, d->time_field, strlen(d->time_field), '.', &f)) {
-		dh_buf_addf(&d->err, "no field '%s' for --time", d->time_field);
+		dh_buf_addf(&km->err, "no field '%s' for --time", d->time_field);
 		return -1;
 	}
-	dh_field_text(&f, &d->scratch, &p, &n);
+	dh_field_text(&f, &km->scratch, &p, &n);
 	if (dh_time_parse(p, n, d->unit, &sec, &ns, &why) != 0) {
-		dh_buf_addf(&d->err, "field '%s': '%.*s' is not a time (%s)", d->time_field,
+		dh_buf_addf(&km->err, "field '%s': '%.*s' is not a time (%s)", d->time_field,
 			    (int)(n > 64 ? 64 : n), p, why);
 		return -1;
 	}
 	if (sec > INT64_MAX / 1000000000 - 1 || sec < INT64_MIN / 1000000000 + 1) {
-		dh_buf_addf(&d->err, "field '%s': '%.*s' is out of range (years 1678 to 2262)",
+		dh_buf_addf(&km->err, "field '%s': '%.*s' is out of range (years 1678 to 2262)",
 			    d->time_field, (int)(n > 64 ? 64 : n), p);
 		return -1;
 	}
 	*t = sec * 1000000000 + ns;
 	return 0;
+}
+
+static void
+keyer_release(struct keyer *km)
+{
+	dh_canon_release(&km->canon);
+	dh_buf_release(&km->err);
+	dh_buf_release(&km->scratch);
 }
 
 /* --within: is the record a duplicate of a kept one less than DUR away,
@@ -276,30 +293,189 @@ seen_within(struct dedup *d, struct dh_key k, int64_t t)
 	return 1;
 }
 
+static void decide(struct dedup *d, const struct dh_record *rec, const char *name,
+		   struct dh_key k, int64_t t);
+
 static void
 one(struct dedup *d, const struct dh_record *rec, const char *name)
 {
 	struct dh_key k;
 	int64_t t = 0;
-	uint64_t *v;
 
-	if (key_of(d, rec, &k) != 0 || (d->within > 0 && time_of(d, rec, &t) != 0)) {
+	if (key_of(d, &d->km, rec, &k) != 0 ||
+	    (d->within > 0 && time_of(d, &d->km, rec, &t) != 0)) {
 		d->st.rejected++;
-		dh_reject(&d->rj, name, rec->line, rec->raw, rec->rawlen, d->err.data);
+		dh_reject(&d->rj, name, rec->line, rec->raw, rec->rawlen, d->km.err.data);
 		return;
 	}
+	decide(d, rec, name, k, t);
+}
+
+/* Keep or drop a record whose key (and time) are known. */
+static void
+decide(struct dedup *d, const struct dh_record *rec, const char *name, struct dh_key k,
+       int64_t t)
+{
+	uint64_t *v;
+
 	if (d->keep_last) {
 		/* first pass: remember the last position of each key */
 		if (!dh_keyset_put(&d->ks, k, d->seq, &v) && *v != SEEN_BEFORE)
 			*v = d->seq;
 		d->seq++;
-		dh_spool_put(&d->spool, rec);
+		if (d->pass) {
+			/* what goes out is the raw bytes: park them with the
+			 * key (one field), not the parsed record */
+			struct dh_record kr = DH_RECORD_INIT;
+
+			dh_record_add(&kr, "", 0, (const char *)&k, sizeof(k), DH_V_STR);
+			kr.raw = rec->raw;
+			kr.rawlen = rec->rawlen;
+			kr.line = rec->line;
+			dh_spool_put(&d->spool, &kr);
+			dh_record_release(&kr);
+		} else {
+			dh_spool_put(&d->spool, rec);
+		}
 		return;
 	}
 	if (d->within > 0 ? seen_within(d, k, t) : !dh_keyset_put(&d->ks, k, 0, NULL))
 		drop(d, rec, name);
 	else
 		keep(d, rec, name);
+}
+
+/*
+ * Big files in chunks on every CPU: workers parse records and compute
+ * their keys (and times), writing entries of struct entry and the raw
+ * record; the main thread decides each in input order, so the output is
+ * exactly a sequential run's.  Only when records pass through as read,
+ * first kept, and chunks split exactly (JSON lines, TSV; CSV when a bad
+ * row stops the run).  DH_THREADS=N sets the workers (1: never).
+ */
+struct entry {
+	uint64_t lo, hi;
+	int64_t t;
+	uint64_t rawlen;
+};
+
+struct par {
+	struct dedup *d;
+	const char *name;
+	unsigned rflags;
+	enum dh_format fmt;
+	const struct dh_reader *header; /* CSV and TSV: the file's header */
+};
+
+struct lane {
+	const struct par *par;
+	struct dh_reader r;
+	struct dh_record rec;
+	struct keyer km;
+};
+
+static void *
+lane_new(void *arg)
+{
+	struct lane *l = dh_xcalloc(1, sizeof(*l));
+
+	l->par = arg;
+	return l;
+}
+
+static void
+lane_free(void *ts)
+{
+	struct lane *l = ts;
+
+	dh_record_release(&l->rec);
+	keyer_release(&l->km);
+	free(l);
+}
+
+static void
+lane_work(void *ts, struct dh_pmap_job *job)
+{
+	struct lane *l = ts;
+	const struct dedup *d = l->par->d;
+	struct dh_input in;
+	int rc;
+
+	dh_input_open_mem(&in, job->in, job->inlen, l->par->name);
+	dh_reader_open(&l->r, &in, l->par->fmt, l->par->rflags);
+	if (l->par->header != NULL)
+		dh_reader_share_header(&l->r, l->par->header);
+	while ((rc = dh_read(&l->r, &l->rec)) != 0) {
+		struct dh_key k;
+		struct entry e;
+
+		job->records_in++;
+		e.t = 0;
+		if (rc < 0) {
+			dh_pmap_bad(job, l->rec.line, l->rec.raw, l->rec.rawlen, l->r.err.data);
+			continue;
+		}
+		if (key_of(d, &l->km, &l->rec, &k) != 0 ||
+		    (d->within > 0 && time_of(d, &l->km, &l->rec, &e.t) != 0)) {
+			dh_pmap_bad(job, l->rec.line, l->rec.raw, l->rec.rawlen, l->km.err.data);
+			continue;
+		}
+		e.lo = k.lo;
+		e.hi = k.hi;
+		e.rawlen = l->rec.rawlen;
+		dh_out_write(&job->out, &e, sizeof(e));
+		dh_out_write(&job->out, l->rec.raw, l->rec.rawlen);
+	}
+	job->lines = in.line;
+	dh_reader_close(&l->r);
+	dh_input_close(&in);
+}
+
+static void
+lane_bad(void *arg, unsigned long long line, const char *raw, size_t rawlen,
+	 const char *reason)
+{
+	const struct par *p = arg;
+
+	p->d->st.rejected++;
+	dh_reject(&p->d->rj, p->name, line, raw, rawlen, reason);
+}
+
+/* Main thread, in order: whole entries. */
+static void
+lane_emit(void *arg, const char *p, size_t n)
+{
+	const struct par *par = arg;
+	struct dh_record rec = DH_RECORD_INIT;
+
+	while (n >= sizeof(struct entry)) {
+		struct entry e;
+		struct dh_key k;
+
+		memcpy(&e, p, sizeof(e));
+		k.lo = e.lo;
+		k.hi = e.hi;
+		rec.raw = p + sizeof(e);
+		rec.rawlen = (size_t)e.rawlen;
+		decide(par->d, &rec, par->name, k, e.t);
+		p += sizeof(e) + e.rawlen;
+		n -= sizeof(e) + e.rawlen;
+	}
+}
+
+static int
+parallel_ok(const struct dedup *d, const struct dh_input *in, enum dh_format fmt)
+{
+	struct stat st;
+	const char *env = getenv("DH_THREADS");
+
+	if (!d->pass || d->keep_last || !in->regular || d->nthreads < 2)
+		return 0;
+	if (fmt != DH_FMT_JSONL && fmt != DH_FMT_TSV && (fmt != DH_FMT_CSV || d->rj.path != NULL))
+		return 0;
+	if (env != NULL && *env != '\0')
+		return 1;
+	return fstat(in->fd, &st) == 0 && st.st_size >= 16 * 1024 * 1024;
 }
 
 static void
@@ -316,7 +492,8 @@ dedup_file(struct dedup *d, const char *path, unsigned rflags, size_t ninputs, i
 	struct dh_reader r;
 	struct dh_record rec = DH_RECORD_INIT;
 	enum dh_format fmt = d->from;
-	int rc;
+	unsigned long long nread = 0;
+	int rc, par;
 
 	dh_input_open(&in, path);
 	in.idle = flush_out;
@@ -337,8 +514,13 @@ dedup_file(struct dedup *d, const char *path, unsigned rflags, size_t ninputs, i
 	if (d->pass && fmt != d->to)
 		d->pass = 0; /* mixed inputs: re-serialise */
 	d->cur = fmt;
+	par = parallel_ok(d, &in, fmt);
 	dh_reader_open(&r, &in, fmt, rflags);
-	while ((rc = dh_read(&r, &rec)) != 0) {
+	/* one by one until the header and a first record are read, and no
+	 * CSV row is half used; then, when allowed, in parallel */
+	while ((!par || nread == 0 || r.rem_len > 0 || (delimited(fmt) && !r.have_header)) &&
+	       (rc = dh_read(&r, &rec)) != 0) {
+		nread++;
 		d->st.records_in++;
 		if (rc < 0) {
 			d->st.rejected++;
@@ -349,6 +531,15 @@ dedup_file(struct dedup *d, const char *path, unsigned rflags, size_t ninputs, i
 		one(d, &rec, in.loc.name);
 	}
 	header_of(d, &r);
+	if (par && nread > 0) {
+		struct par p = {d, in.loc.name, rflags, fmt, delimited(fmt) ? &r : NULL};
+		struct dh_pmap_ops ops = {lane_new, lane_free, lane_work, lane_bad, &p,
+					  fmt == DH_FMT_CSV ? dh_csv_cut : NULL, lane_emit};
+		unsigned long long out_unused = 0;
+
+		dh_pmap_lines(&in, d->nthreads, &ops, &d->out.out, &d->st.records_in,
+			      &out_unused);
+	}
 	d->st.bytes_in += in.bytes_raw;
 	dh_reader_close(&r);
 	dh_input_close(&in);
@@ -367,7 +558,11 @@ keep_last(struct dedup *d)
 		struct dh_key k;
 		uint64_t *v = NULL;
 
-		if (key_of(d, &rec, &k) != 0 || !dh_keyset_get(&d->ks, k, &v))
+		if (d->pass && rec.n == 1 && rec.f[0].vlen == sizeof(k))
+			memcpy(&k, rec.f[0].val, sizeof(k));
+		else if (key_of(d, &d->km, &rec, &k) != 0)
+			k.lo = k.hi = 0;
+		if ((k.lo | k.hi) == 0 || !dh_keyset_get(&d->ks, k, &v))
 			dh_die(DH_EXIT_IO, "%s: internal error: a spooled record lost its key",
 			       d->spool.path);
 		if (*v == seq)
@@ -410,6 +605,9 @@ main(int argc, char **argv)
 	memset(&d, 0, sizeof(d));
 	memset(&co, 0, sizeof(co));
 	d.unit = DH_UNIT_S;
+	d.nthreads = dh_pmap_threads();
+	if (getenv("DH_THREADS") != NULL && *getenv("DH_THREADS") != '\0')
+		d.nthreads = atoi(getenv("DH_THREADS"));
 	dh_getopt_init(&g, &cmd, argc, argv);
 	while ((opt = dh_getopt(&g)) != -1) {
 		if (dh_opt_common(&g, opt, &co))
@@ -511,12 +709,11 @@ main(int argc, char **argv)
 	free(d.keys);
 	free(d.klens);
 	dh_keyset_release(&d.ks);
-	dh_canon_release(&d.canon);
+	keyer_release(&d.km);
 	dh_record_release(&d.flat);
 	dh_buf_release(&d.spec);
 	dh_buf_release(&d.header);
 	dh_buf_release(&d.err);
-	dh_buf_release(&d.scratch);
 	dh_getopt_release(&g);
 	return DH_EXIT_OK;
 }

@@ -41,16 +41,13 @@ struct member {
 	size_t off, klen, len; /* in the members buffer: key piece, then all */
 };
 
-static struct dh_buf *canon_sort_base;
-
 static int
-member_cmp(const void *a, const void *b)
+member_less(const char *base, const struct member *x, const struct member *y)
 {
-	const struct member *x = a, *y = b;
 	size_t n = x->klen < y->klen ? x->klen : y->klen;
-	int c = memcmp(canon_sort_base->data + x->off, canon_sort_base->data + y->off, n);
+	int c = memcmp(base + x->off, base + y->off, n);
 
-	return c != 0 ? c : (x->klen > y->klen) - (x->klen < y->klen);
+	return c < 0 || (c == 0 && x->klen < y->klen);
 }
 
 /* An object or array, members in order (arrays) or sorted by key. */
@@ -59,17 +56,23 @@ put_nested(struct dh_buf *out, enum dh_vtype type, const char *p, size_t n)
 {
 	struct dh_json_iter it;
 	struct dh_buf mem = DH_BUF_INIT, scratch = DH_BUF_INIT;
-	struct member *ms = NULL;
-	size_t nm = 0, cap = 0, i;
+	struct member few[16], *ms = few;
+	size_t nm = 0, cap = 16, i, j;
 	const char *key, *val;
 	size_t klen, vlen;
 	enum dh_vtype vt;
+	int sorted = 1;
 
 	dh_json_iter_init(&it, p, n);
 	while (dh_json_iter_next(&it, &key, &klen, &val, &vlen, &vt)) {
 		if (nm == cap) {
-			cap = cap ? cap * 2 : 8;
-			ms = dh_xreallocarray(ms, cap, sizeof(*ms));
+			cap *= 2;
+			if (ms == few) {
+				ms = dh_xreallocarray(NULL, cap, sizeof(*ms));
+				memcpy(ms, few, sizeof(few));
+			} else {
+				ms = dh_xreallocarray(ms, cap, sizeof(*ms));
+			}
 		}
 		ms[nm].off = mem.len;
 		if (key != NULL)
@@ -77,19 +80,29 @@ put_nested(struct dh_buf *out, enum dh_vtype type, const char *p, size_t n)
 		ms[nm].klen = mem.len - ms[nm].off;
 		dh_canon_value(&mem, vt, val, vlen, &scratch);
 		ms[nm].len = mem.len - ms[nm].off;
+		if (type == DH_V_OBJ && nm > 0 && !member_less(mem.data, &ms[nm - 1], &ms[nm]))
+			sorted = 0;
 		nm++;
-	}
-	if (type == DH_V_OBJ && nm > 1) {
-		/* qsort has no context argument in C99: a static, and this
-		 * runs on one thread at a time per process (dh-dedup) */
-		canon_sort_base = &mem;
-		qsort(ms, nm, sizeof(*ms), member_cmp);
 	}
 	dh_buf_addc(out, type == DH_V_OBJ ? T_OBJ : T_ARR);
 	put_len(out, nm);
-	for (i = 0; i < nm; i++)
-		dh_buf_add(out, mem.data + ms[i].off, ms[i].len);
-	free(ms);
+	if (sorted) {
+		/* arrays, and objects whose keys come in order: as they are */
+		dh_buf_add(out, mem.data, mem.len);
+	} else {
+		/* insertion sort: objects have few members */
+		for (i = 1; i < nm; i++) {
+			struct member m = ms[i];
+
+			for (j = i; j > 0 && member_less(mem.data, &m, &ms[j - 1]); j--)
+				ms[j] = ms[j - 1];
+			ms[j] = m;
+		}
+		for (i = 0; i < nm; i++)
+			dh_buf_add(out, mem.data + ms[i].off, ms[i].len);
+	}
+	if (ms != few)
+		free(ms);
 	dh_buf_release(&mem);
 	dh_buf_release(&scratch);
 }
@@ -170,6 +183,7 @@ dh_canon_record(struct dh_canon *c, const struct dh_record *rec)
 	if (c->perm == NULL || !same_names(c, rec))
 		learn_names(c, rec);
 	dh_buf_reset(&c->out);
+	dh_buf_reserve(&c->out, rec->rawlen + 32 * rec->n);
 	put_len(&c->out, rec->n);
 	for (i = 0; i < rec->n; i++) {
 		const struct dh_field *f = &rec->f[c->perm[i]];

@@ -85,6 +85,18 @@ worker(void *arg)
 	return NULL;
 }
 
+/* A finished job's bytes: to out, or to the caller's emit. */
+static void
+put(struct pmap *pm, struct dh_out *out, const char *p, size_t n)
+{
+	if (pm->ops->emit != NULL) {
+		if (n > 0)
+			pm->ops->emit(pm->ops->arg, p, n);
+	} else {
+		dh_out_write(out, p, n);
+	}
+}
+
 /* Write a finished job's output and bad records, in order. */
 static void
 deliver(struct pmap *pm, struct dh_pmap_job *job, struct dh_input *in,
@@ -95,14 +107,14 @@ deliver(struct pmap *pm, struct dh_pmap_job *job, struct dh_input *in,
 	for (i = 0; i < job->nbad; i++) {
 		struct dh_pmap_bad *b = &job->bad[i];
 
-		dh_out_write(out, job->out.buf + off, b->out_off - off);
+		put(pm, out, job->out.buf + off, b->out_off - off);
 		off = b->out_off;
 		pm->ops->bad(pm->ops->arg, in->line + b->line, b->raw, b->rawlen,
 			     b->reason);
 		free(b->raw);
 		free(b->reason);
 	}
-	dh_out_write(out, job->out.buf + off, job->out.len - off);
+	put(pm, out, job->out.buf + off, job->out.len - off);
 	in->line += job->lines;
 	*rin += job->records_in;
 	*rout += job->records_out;

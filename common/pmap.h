@@ -57,6 +57,13 @@ struct dh_pmap_ops {
 	 * after the last newline (records are lines).  p starts a record.
 	 */
 	size_t (*cut)(const char *p, size_t n);
+	/*
+	 * NULL: each chunk's output bytes go to out.  Else the main thread
+	 * hands them to emit instead, in order, cut only where a bad record
+	 * falls (so whole entries, when work writes entries): for callers
+	 * whose workers compute and the main thread decides (dh-dedup).
+	 */
+	void (*emit)(void *arg, const char *p, size_t n);
 };
 
 /* Worker side: note a bad record at the chunk's current output offset. */

@@ -347,6 +347,8 @@ dh_duration_parse(const char *s, int64_t *ns, const char **why)
 			whole = whole * 10 + (*p - '0');
 		}
 		if (*p == '.') {
+			if (p[1] < '0' || p[1] > '9')
+				return -1;
 			for (p++; *p >= '0' && *p <= '9'; p++, digits++)
 				if (fscale <= 100000000000000000LL) {
 					frac = frac * 10 + (*p - '0');
