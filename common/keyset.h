@@ -1,9 +1,10 @@
 /*
  * keyset: a set of 128-bit keys (xxh3 hashes) in one open-addressing
- * table, each with an optional 64-bit value: 16 bytes a key, 24 with
- * values, times the table's slack (at most 4/3 of the keys... 2x just
- * after a growth).  For dh-dedup, and anything else that must remember
- * many keys in bounded memory.
+ * table with linear probing, each with an optional 64-bit value: 16 bytes
+ * a slot, 24 with values.  The table is at most 3/4 full and doubles when
+ * it fills, so it has between 4/3 and 8/3 slots a key; while it doubles,
+ * the old table and the new are both held.  For dh-dedup, and anything
+ * else that must remember many keys in bounded memory.
  *
  * The all-zero key is reserved for empty slots: dh_key_of() never returns
  * it.
