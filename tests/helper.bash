@@ -63,6 +63,14 @@ assert_out() {
 	fail "stdout differs" "expected: $(printf '%s' "$1" | cat -A)" "$(_dh_seen)"
 }
 
+# skip_if_sanitized CMD: skip a memory measurement when CMD is built with
+# AddressSanitizer (SANITIZE=address), whose shadow memory counts in RSS
+skip_if_sanitized() {
+	if grep -q __asan_init "$(command -v "$1")"; then
+		skip "$1 is built with AddressSanitizer: its RSS is not dh's"
+	fi
+}
+
 # stdout matches an extended regular expression (grep -E, whole output)
 assert_out_match() {
 	grep -qE -- "$1" "$DH_OUT" && return 0
