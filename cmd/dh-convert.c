@@ -355,17 +355,7 @@ lane_bad(void *arg, unsigned long long line, const char *raw, size_t rawlen,
 static int
 parallel_ok(const struct conv *c, const struct dh_input *in, enum dh_format fmt)
 {
-	struct stat st;
-	const char *env = getenv("DH_THREADS");
-
-	if (c->union_cols || !in->regular || c->nthreads < 2)
-		return 0;
-	if (fmt != DH_FMT_JSONL && fmt != DH_FMT_TSV &&
-	    (fmt != DH_FMT_CSV || c->rj.path != NULL))
-		return 0;
-	if (env != NULL && *env != '\0')
-		return 1;
-	return fstat(in->fd, &st) == 0 && st.st_size >= 16 * 1024 * 1024;
+	return !c->union_cols && dh_pmap_fits(in, fmt, c->nthreads, c->rj.path != NULL);
 }
 
 static void
@@ -475,8 +465,6 @@ main(int argc, char **argv)
 	memset(&co, 0, sizeof(co));
 	c.sep = '.';
 	c.nthreads = dh_pmap_threads();
-	if (getenv("DH_THREADS") != NULL && *getenv("DH_THREADS") != '\0')
-		c.nthreads = atoi(getenv("DH_THREADS"));
 	dh_getopt_init(&g, &cmd, argc, argv);
 	while ((opt = dh_getopt(&g)) != -1) {
 		if (dh_opt_common(&g, opt, &co))

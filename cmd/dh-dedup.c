@@ -2,7 +2,6 @@
  * event-time window or across runs. */
 #include <signal.h>
 #include <stdint.h>
-#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -466,16 +465,7 @@ lane_emit(void *arg, const char *p, size_t n)
 static int
 parallel_ok(const struct dedup *d, const struct dh_input *in, enum dh_format fmt)
 {
-	struct stat st;
-	const char *env = getenv("DH_THREADS");
-
-	if (!d->pass || d->keep_last || !in->regular || d->nthreads < 2)
-		return 0;
-	if (fmt != DH_FMT_JSONL && fmt != DH_FMT_TSV && (fmt != DH_FMT_CSV || d->rj.path != NULL))
-		return 0;
-	if (env != NULL && *env != '\0')
-		return 1;
-	return fstat(in->fd, &st) == 0 && st.st_size >= 16 * 1024 * 1024;
+	return d->pass && !d->keep_last && dh_pmap_fits(in, fmt, d->nthreads, d->rj.path != NULL);
 }
 
 static void
@@ -606,8 +596,6 @@ main(int argc, char **argv)
 	memset(&co, 0, sizeof(co));
 	d.unit = DH_UNIT_S;
 	d.nthreads = dh_pmap_threads();
-	if (getenv("DH_THREADS") != NULL && *getenv("DH_THREADS") != '\0')
-		d.nthreads = atoi(getenv("DH_THREADS"));
 	dh_getopt_init(&g, &cmd, argc, argv);
 	while ((opt = dh_getopt(&g)) != -1) {
 		if (dh_opt_common(&g, opt, &co))

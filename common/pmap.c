@@ -34,9 +34,27 @@ struct pmap {
 int
 dh_pmap_threads(void)
 {
+	const char *env = getenv("DH_THREADS");
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 
+	if (env != NULL && *env != '\0')
+		return atoi(env);
 	return n < 1 ? 1 : n > 8 ? 8 : (int)n;
+}
+
+int
+dh_pmap_fits(const struct dh_input *in, enum dh_format fmt, int nthreads, int rejects)
+{
+	struct stat st;
+	const char *env = getenv("DH_THREADS");
+
+	if (!in->regular || nthreads < 2)
+		return 0;
+	if (fmt != DH_FMT_JSONL && fmt != DH_FMT_TSV && (fmt != DH_FMT_CSV || rejects))
+		return 0;
+	if (env != NULL && *env != '\0')
+		return 1;
+	return fstat(in->fd, &st) == 0 && st.st_size >= 16 * 1024 * 1024;
 }
 
 void

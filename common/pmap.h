@@ -21,6 +21,7 @@
 #include <stddef.h>
 
 #include "input.h"
+#include "reader.h"
 #include "out.h"
 
 struct dh_pmap_bad {
@@ -80,7 +81,17 @@ void dh_pmap_lines(struct dh_input *in, int nthreads,
 		   unsigned long long *records_in,
 		   unsigned long long *records_out);
 
-/* How many workers to use: the online CPUs, at most 8. */
+/* How many workers to use: $DH_THREADS when set, else the online CPUs,
+ * at most 8. */
 int dh_pmap_threads(void);
+/*
+ * Whether in may be read in chunks: a regular file of 16 MiB or more
+ * (any size when $DH_THREADS is set), nthreads >= 2, and records that
+ * chunks split exactly: JSON lines and TSV at newlines; CSV at newlines
+ * outside quotes, which is exact up to the first malformed row, so only
+ * when that row stops the run (rejects == 0: no --rejects).
+ */
+int dh_pmap_fits(const struct dh_input *in, enum dh_format fmt, int nthreads,
+		 int rejects);
 
 #endif
