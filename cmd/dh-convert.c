@@ -128,12 +128,6 @@ parse_fields(struct conv *c, const char *list)
 	}
 }
 
-static int
-delimited(enum dh_format f)
-{
-	return f == DH_FMT_CSV || f == DH_FMT_TSV;
-}
-
 /* --infer: typed JSON values from CSV/TSV text. */
 static void
 infer(struct dh_record *rec)
@@ -196,7 +190,7 @@ convert(const struct conv *c, struct lane *l, struct dh_record *rec)
 		if (dh_flat_check(rec, c->sep, &l->err) != 0)
 			return -1;
 	} else if (c->flatten ||
-		   (c->nfields == 0 && delimited(c->to) && dh_record_nested(rec))) {
+		   (c->nfields == 0 && dh_format_delimited(c->to) && dh_record_nested(rec))) {
 		if (dh_flatten(rec, &l->flat, c->sep) != 0) {
 			dh_buf_reset(&l->err);
 			dh_buf_add(&l->err, l->flat.arena.data, l->flat.arena.len);
@@ -217,7 +211,7 @@ convert(const struct conv *c, struct lane *l, struct dh_record *rec)
 		}
 		cur = &l->sel;
 	}
-	if (c->infer && delimited(c->cur))
+	if (c->infer && dh_format_delimited(c->cur))
 		infer(cur);
 	return dh_write(&l->w, cur, &l->err);
 }
@@ -249,7 +243,7 @@ convert_one(struct conv *c, struct dh_record *rec, const char *name)
 			}
 			cur = &l->flat;
 		}
-		if (c->infer && delimited(c->cur))
+		if (c->infer && dh_format_delimited(c->cur))
 			infer(cur);
 		remember_columns(c, cur);
 		dh_spool_put(&c->spool, cur);
@@ -378,14 +372,14 @@ convert_file(struct conv *c, const char *path, unsigned rflags, int first)
 		c->to = fmt;
 		dh_writer_init(&c->main.w, &c->out, c->to,
 			       c->unflatten ? DH_WRITE_UNFLATTEN : 0, c->sep);
-		if (c->nfields > 0 && delimited(c->to))
+		if (c->nfields > 0 && dh_format_delimited(c->to))
 			dh_writer_set_columns(&c->main.w, c->fields, c->flens, c->nfields);
 	}
 	c->cur = fmt;
 	par = parallel_ok(c, &in, fmt);
 	/* JSON flattens as it is scanned: no second walk over nested values */
 	c->main.scanflat = (fmt == DH_FMT_JSONL || fmt == DH_FMT_JSON) &&
-			   (c->flatten || (c->nfields == 0 && delimited(c->to)));
+			   (c->flatten || (c->nfields == 0 && dh_format_delimited(c->to)));
 	if (c->main.scanflat)
 		rflags |= DH_READ_FLATTEN;
 	dh_reader_open(&r, &in, fmt, rflags);
@@ -398,7 +392,7 @@ convert_file(struct conv *c, const char *path, unsigned rflags, int first)
 	 * header is read here, never by a worker.
 	 */
 	while ((!par || c->main.w.nrec == 0 || r.rem_len > 0 ||
-		(delimited(fmt) && !r.have_header)) &&
+		(dh_format_delimited(fmt) && !r.have_header)) &&
 	       (rc = dh_read(&r, &rec)) != 0) {
 		c->st.records_in++;
 		if (rc < 0) {
@@ -411,7 +405,7 @@ convert_file(struct conv *c, const char *path, unsigned rflags, int first)
 	}
 	if (par && c->main.w.nrec > 0) {
 		struct par p = {c, in.loc.name, rflags, fmt,
-				delimited(fmt) ? &r : NULL};
+				dh_format_delimited(fmt) ? &r : NULL};
 		struct dh_pmap_ops ops = {lane_new, lane_free, lane_work, lane_bad,
 					  &p, fmt == DH_FMT_CSV ? dh_csv_cut : NULL, NULL};
 
@@ -419,7 +413,7 @@ convert_file(struct conv *c, const char *path, unsigned rflags, int first)
 			      &c->st.records_out);
 	}
 	/* a CSV or TSV of only a header still has its columns */
-	if (r.have_header && !c->main.w.have_cols && delimited(c->to) && !c->union_cols)
+	if (r.have_header && !c->main.w.have_cols && dh_format_delimited(c->to) && !c->union_cols)
 		dh_writer_set_columns(&c->main.w, r.names, r.nlens, r.ncols);
 	c->st.bytes_in += in.bytes_raw;
 	dh_reader_close(&r);
@@ -471,12 +465,10 @@ main(int argc, char **argv)
 			continue;
 		switch (opt) {
 		case 'f':
-			if ((c.from = dh_format_parse(g.arg)) == DH_FMT_NONE)
-				dh_usage_error("unknown input format '%s' (csv, tsv, jsonl, json)", g.arg);
+			c.from = dh_opt_format(&g, "input");
 			break;
 		case 't':
-			if ((c.to = dh_format_parse(g.arg)) == DH_FMT_NONE)
-				dh_usage_error("unknown output format '%s' (csv, tsv, jsonl, json)", g.arg);
+			c.to = dh_opt_format(&g, "output");
 			break;
 		case OPT_FLATTEN: c.flatten = 1; break;
 		case OPT_UNFLATTEN: c.unflatten = 1; break;
@@ -506,10 +498,10 @@ main(int argc, char **argv)
 	dh_out_open_fd(&c.out, 1, "stdout", codec);
 	if (c.to != DH_FMT_NONE) {
 		dh_writer_init(&c.main.w, &c.out, c.to, c.unflatten ? DH_WRITE_UNFLATTEN : 0, c.sep);
-		if (c.nfields > 0 && delimited(c.to))
+		if (c.nfields > 0 && dh_format_delimited(c.to))
 			dh_writer_set_columns(&c.main.w, c.fields, c.flens, c.nfields);
 	}
-	if (c.union_cols && (c.nfields > 0 || (c.to != DH_FMT_NONE && !delimited(c.to))))
+	if (c.union_cols && (c.nfields > 0 || (c.to != DH_FMT_NONE && !dh_format_delimited(c.to))))
 		c.union_cols = 0; /* the columns are known, or there are none */
 	if (c.union_cols)
 		dh_spool_open(&c.spool);
@@ -526,7 +518,7 @@ main(int argc, char **argv)
 		struct dh_record rec = DH_RECORD_INIT;
 
 		/* every record is in the spool: now the columns are known */
-		if (delimited(c.to))
+		if (dh_format_delimited(c.to))
 			dh_writer_set_columns(&c.main.w, c.unames, c.ulens, c.nunames);
 		dh_spool_rewind(&c.spool);
 		while (dh_spool_get(&c.spool, &rec)) {

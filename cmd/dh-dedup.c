@@ -124,6 +124,11 @@ struct dedup {
 	unsigned long long *ndups;
 	struct dh_spool spool; /* --keep last: the records, for a second pass */
 	unsigned long long seq;
+	/* --keep last: each input's name and the seq of its first record,
+	 * so that the second pass names the file in messages */
+	char **fnames;
+	unsigned long long *fstart;
+	size_t nfiles;
 };
 
 static void
@@ -134,12 +139,6 @@ flush_out(void *arg)
 	dh_out_flush(&d->out.out);
 	if (d->dups.open)
 		dh_out_flush(&d->dups.out);
-}
-
-static int
-delimited(enum dh_format f)
-{
-	return f == DH_FMT_CSV || f == DH_FMT_TSV;
 }
 
 static void
@@ -183,7 +182,7 @@ emit(struct dedup *d, struct sink *s, const struct dh_record *rec)
 		dh_writer_init(&s->w, &s->out, d->to, 0, '.');
 		s->have_w = 1;
 	}
-	if (delimited(d->to) && dh_record_nested(rec)) {
+	if (dh_format_delimited(d->to) && dh_record_nested(rec)) {
 		/* as dh-convert: nested JSON flattens for CSV and TSV */
 		if (dh_flatten(rec, &d->flat, '.') != 0) {
 			dh_buf_reset(&d->err);
@@ -237,6 +236,7 @@ time_of(const struct dedup *d, struct keyer *km, const struct dh_record *rec, in
 	size_t n;
 	int64_t sec;
 	int32_t ns;
+	char q[80];
 
 	dh_buf_reset(&km->err);
 	if (!dh_record_lookup(rec, d->time_field, strlen(d->time_field), '.', &f)) {
@@ -245,13 +245,13 @@ time_of(const struct dedup *d, struct keyer *km, const struct dh_record *rec, in
 	}
 	dh_field_text(&f, &km->scratch, &p, &n);
 	if (dh_time_parse(p, n, d->unit, &sec, &ns, &why) != 0) {
-		dh_buf_addf(&km->err, "field '%s': '%.*s' is not a time (%s)", d->time_field,
-			    (int)(n > 64 ? 64 : n), p, why);
+		dh_buf_addf(&km->err, "field \"%s\": %s: %s", d->time_field, why,
+			    dh_quote(p, n, q, sizeof(q)));
 		return -1;
 	}
 	if (sec > INT64_MAX / 1000000000 - 1 || sec < INT64_MIN / 1000000000 + 1) {
-		dh_buf_addf(&km->err, "field '%s': '%.*s' is out of range (years 1678 to 2262)",
-			    d->time_field, (int)(n > 64 ? 64 : n), p);
+		dh_buf_addf(&km->err, "field \"%s\": out of range (years 1678 to 2262): %s",
+			    d->time_field, dh_quote(p, n, q, sizeof(q)));
 		return -1;
 	}
 	*t = sec * 1000000000 + ns;
@@ -279,7 +279,7 @@ seen_within(struct dedup *d, struct dh_key k, int64_t t)
 		d->have_wm = 1;
 	}
 	/* about to grow: first forget what the stream has moved past */
-	if ((d->ks.n + 1) * 4 > d->ks.cap * 3 && d->watermark > INT64_MIN + d->within)
+	if (dh_keyset_full(&d->ks) && d->watermark > INT64_MIN + d->within)
 		dh_keyset_sweep(&d->ks, TIME_KEY(d->watermark - d->within) + 1);
 	if (dh_keyset_put(&d->ks, k, TIME_KEY(t), &v))
 		return 0;
@@ -495,20 +495,23 @@ dedup_file(struct dedup *d, const char *path, unsigned rflags, size_t ninputs, i
 	if (first) {
 		if (d->to == DH_FMT_NONE)
 			d->to = fmt;
-		/* records pass through as read when the formats match: JSON
-		 * lines always, CSV and TSV from a single input, under its
-		 * header */
-		d->pass = d->to == fmt &&
-			  (fmt == DH_FMT_JSONL || (delimited(fmt) && ninputs == 1));
+		/* records pass through as read when the formats allow */
+		d->pass = dh_format_passes(fmt, d->to, ninputs);
 	}
 	if (d->pass && fmt != d->to)
 		d->pass = 0; /* mixed inputs: re-serialise */
 	d->cur = fmt;
+	if (d->keep_last) {
+		d->fnames = dh_xreallocarray(d->fnames, d->nfiles + 1, sizeof(*d->fnames));
+		d->fstart = dh_xreallocarray(d->fstart, d->nfiles + 1, sizeof(*d->fstart));
+		d->fnames[d->nfiles] = dh_xstrdup(in.loc.name);
+		d->fstart[d->nfiles++] = d->seq;
+	}
 	par = parallel_ok(d, &in, fmt);
 	dh_reader_open(&r, &in, fmt, rflags);
 	/* one by one until the header and a first record are read, and no
 	 * CSV row is half used; then, when allowed, in parallel */
-	while ((!par || nread == 0 || r.rem_len > 0 || (delimited(fmt) && !r.have_header)) &&
+	while ((!par || nread == 0 || r.rem_len > 0 || (dh_format_delimited(fmt) && !r.have_header)) &&
 	       (rc = dh_read(&r, &rec)) != 0) {
 		nread++;
 		d->st.records_in++;
@@ -522,7 +525,7 @@ dedup_file(struct dedup *d, const char *path, unsigned rflags, size_t ninputs, i
 	}
 	header_of(d, &r);
 	if (par && nread > 0) {
-		struct par p = {d, in.loc.name, rflags, fmt, delimited(fmt) ? &r : NULL};
+		struct par p = {d, in.loc.name, rflags, fmt, dh_format_delimited(fmt) ? &r : NULL};
 		struct dh_pmap_ops ops = {lane_new, lane_free, lane_work, lane_bad, &p,
 					  fmt == DH_FMT_CSV ? dh_csv_cut : NULL, lane_emit};
 		unsigned long long out_unused = 0;
@@ -542,11 +545,15 @@ keep_last(struct dedup *d)
 {
 	struct dh_record rec = DH_RECORD_INIT;
 	unsigned long long seq = 0;
+	size_t fi = 0, i;
 
 	dh_spool_rewind(&d->spool);
 	while (dh_spool_get(&d->spool, &rec)) {
 		struct dh_key k;
 		uint64_t *v = NULL;
+
+		while (fi + 1 < d->nfiles && seq >= d->fstart[fi + 1])
+			fi++;
 
 		if (d->pass && rec.n == 1 && rec.f[0].vlen == sizeof(k))
 			memcpy(&k, rec.f[0].val, sizeof(k));
@@ -556,11 +563,15 @@ keep_last(struct dedup *d)
 			dh_die(DH_EXIT_IO, "%s: internal error: a spooled record lost its key",
 			       d->spool.path);
 		if (*v == seq)
-			keep(d, &rec, "spool");
+			keep(d, &rec, d->fnames[fi]);
 		else
-			drop(d, &rec, "spool");
+			drop(d, &rec, d->fnames[fi]);
 		seq++;
 	}
+	for (i = 0; i < d->nfiles; i++)
+		free(d->fnames[i]);
+	free(d->fnames);
+	free(d->fstart);
 	dh_record_release(&rec);
 }
 
@@ -570,7 +581,7 @@ sink_close(struct dedup *d, struct sink *s)
 	if (s->have_w) {
 		dh_writer_finish(&s->w);
 		dh_writer_release(&s->w);
-	} else if (delimited(d->to) && d->pass && !s->header_done && d->header.len > 0) {
+	} else if (dh_format_delimited(d->to) && d->pass && !s->header_done && d->header.len > 0) {
 		/* no record went out: the header alone, as dh-convert does */
 		dh_out_write(&s->out, d->header.data, d->header.len);
 	}
@@ -602,12 +613,10 @@ main(int argc, char **argv)
 			continue;
 		switch (opt) {
 		case 'f':
-			if ((d.from = dh_format_parse(g.arg)) == DH_FMT_NONE)
-				dh_usage_error("unknown input format '%s' (csv, tsv, jsonl, json)", g.arg);
+			d.from = dh_opt_format(&g, "input");
 			break;
 		case 't':
-			if ((d.to = dh_format_parse(g.arg)) == DH_FMT_NONE)
-				dh_usage_error("unknown output format '%s' (csv, tsv, jsonl, json)", g.arg);
+			d.to = dh_opt_format(&g, "output");
 			break;
 		case 'k': parse_keys(&d, g.arg); break;
 		case OPT_KEEP:

@@ -863,8 +863,7 @@ main(int argc, char **argv)
 		switch (opt) {
 		case 's': state = g.arg; break;
 		case 'f':
-			if ((ig.fmt = dh_format_parse(g.arg)) == DH_FMT_NONE)
-				dh_usage_error("unknown input format '%s' (csv, tsv, jsonl, json)", g.arg);
+			ig.fmt = dh_opt_format(&g, "input");
 			break;
 		case 'p': {
 			const char *eq = strchr(g.arg, '='), *why;

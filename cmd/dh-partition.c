@@ -303,12 +303,10 @@ main(int argc, char **argv)
 		switch (opt) {
 		case 's': state = g.arg; break;
 		case 'f':
-			if ((in_fmt = dh_format_parse(g.arg)) == DH_FMT_NONE)
-				dh_usage_error("unknown input format '%s' (csv, tsv, jsonl, json)", g.arg);
+			in_fmt = dh_opt_format(&g, "input");
 			break;
 		case 't':
-			if ((out_fmt = dh_format_parse(g.arg)) == DH_FMT_NONE)
-				dh_usage_error("unknown output format '%s' (csv, tsv, jsonl, json)", g.arg);
+			out_fmt = dh_opt_format(&g, "output");
 			break;
 		case OPT_BY: add_spec(&pt, g.arg, 0); break;
 		case 'p': add_spec(&pt, g.arg, 1); break;
@@ -379,15 +377,12 @@ main(int argc, char **argv)
 
 			dh_partset_init(&ps, state, table, ofmt, codec);
 			ps.append = append;
-			/* JSON lines pass through as read: the bytes are the record */
 			/*
 			 * Records pass through as read when the formats match:
 			 * JSON lines always, CSV and TSV from a single input,
 			 * whose header each partition file then starts with.
 			 */
-			ps.passthrough = ofmt == fmt &&
-					 (fmt == DH_FMT_JSONL ||
-					  ((fmt == DH_FMT_CSV || fmt == DH_FMT_TSV) && ninputs == 1));
+			ps.passthrough = dh_format_passes(fmt, ofmt, ninputs);
 			/* the command as run, named without its directory */
 			argv[0] = (char *)(uintptr_t)dh_progname();
 			ps.command = argv;
@@ -408,7 +403,7 @@ main(int argc, char **argv)
 			if (ps.passthrough && r.have_header && ps.header.len == 0)
 				dh_header_line(&ps.header, fmt, r.names, r.nlens, r.ncols);
 			cur = &rec;
-			if ((ps.fmt == DH_FMT_CSV || ps.fmt == DH_FMT_TSV) &&
+			if (dh_format_delimited(ps.fmt) &&
 			    dh_record_nested(&rec)) {
 				/* as dh-convert: nested JSON flattens for CSV and TSV */
 				if (dh_flatten(&rec, &flat, '.') != 0) {

@@ -98,7 +98,7 @@ dh_keyset_put(struct dh_keyset *s, struct dh_key k, uint64_t val, uint64_t **val
 	size_t i;
 
 	/* load at most 3/4: linear probing stays short */
-	if (s->cap == 0 || (s->n + 1) * 4 > s->cap * 3)
+	if (dh_keyset_full(s))
 		rehash(s, s->cap == 0 ? 1024 : s->cap * 2);
 	i = find(s->keys, s->cap - 1, k);
 	if (valp != NULL)

@@ -45,6 +45,13 @@ int dh_keyset_put(struct dh_keyset *s, struct dh_key k, uint64_t val,
 		  uint64_t **valp);
 /* 1 when key is present, with *valp set as dh_keyset_put() sets it. */
 int dh_keyset_get(const struct dh_keyset *s, struct dh_key k, uint64_t **valp);
+/* Would the next new key make the table grow (at most 3/4 full)? */
+static inline int
+dh_keyset_full(const struct dh_keyset *s)
+{
+	return (s->n + 1) * 4 > s->cap * 3;
+}
+
 /* Drop every key whose value is below min (a set with values); returns
  * how many went. */
 size_t dh_keyset_sweep(struct dh_keyset *s, uint64_t min);

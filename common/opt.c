@@ -5,6 +5,7 @@
 
 #include "err.h"
 #include "opt.h"
+#include "reader.h"
 #include "xalloc.h"
 
 #define OPT_LIST (DH_OPT_LONG - 1)
@@ -202,6 +203,16 @@ dh_opt_count(const struct dh_getopt *g, const char *what)
 	if (errno != 0 || *end != '\0')
 		dh_usage_error("%s: not a non-negative integer: '%s'", what, g->arg);
 	return v;
+}
+
+enum dh_format
+dh_opt_format(const struct dh_getopt *g, const char *what)
+{
+	enum dh_format f = dh_format_parse(g->arg);
+
+	if (f == DH_FMT_NONE)
+		dh_usage_error("unknown %s format '%s' (csv, tsv, jsonl, json)", what, g->arg);
+	return f;
 }
 
 unsigned long long

@@ -17,6 +17,8 @@
 
 #include <getopt.h>
 
+#include "reader.h"
+
 /* Completion hints for --dh-options. */
 #define DH_COMPLETE_FORMATS "csv tsv jsonl json"
 #define DH_COMPLETE_CODECS "gzip zstd xz bzip2"
@@ -59,6 +61,9 @@ void dh_getopt_release(struct dh_getopt *g);
 
 /* Parse a non-negative integer option value or exit 2. */
 unsigned long long dh_opt_count(const struct dh_getopt *g, const char *what);
+/* The option's argument as a format (-f, -t); what is "input" or
+ * "output", for the usage error an unknown one is. */
+enum dh_format dh_opt_format(const struct dh_getopt *g, const char *what);
 /* The option's argument as a size: bytes, or with K, M, G, T (powers of
  * 1024; KB, MB... powers of 1000; KiB, MiB... as K, M); exit 2 else. */
 unsigned long long dh_opt_size(const struct dh_getopt *g, const char *what);

@@ -98,9 +98,22 @@ dh_fsync_dir(const char *dir)
 }
 
 void
+dh_dir_of(struct dh_buf *out, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		dh_buf_adds(out, ".");
+	else if (slash == path)
+		dh_buf_adds(out, "/");
+	else
+		dh_buf_add(out, path, (size_t)(slash - path));
+}
+
+void
 dh_mkdirs(const char *path)
 {
-	struct dh_buf b = DH_BUF_INIT;
+	struct dh_buf b = DH_BUF_INIT, parent = DH_BUF_INIT;
 	size_t i;
 
 	dh_buf_adds(&b, path);
@@ -111,21 +124,12 @@ dh_mkdirs(const char *path)
 			continue;
 		b.data[i] = '\0';
 		if (stat(b.data, &st) != 0) {
-			char *slash;
-
 			if (mkdir(b.data, 0777) != 0 && errno != EEXIST)
 				dh_die_errno(DH_EXIT_IO, "mkdir %s", b.data);
 			/* make the new entry durable in its parent */
-			slash = strrchr(b.data, '/');
-			if (slash == NULL) {
-				dh_fsync_dir(".");
-			} else if (slash == b.data) {
-				dh_fsync_dir("/");
-			} else {
-				*slash = '\0';
-				dh_fsync_dir(b.data);
-				*slash = '/';
-			}
+			dh_buf_reset(&parent);
+			dh_dir_of(&parent, b.data);
+			dh_fsync_dir(parent.data);
 		} else if (!S_ISDIR(st.st_mode)) {
 			dh_die(DH_EXIT_IO, "%s: not a directory", b.data);
 		}
@@ -133,6 +137,7 @@ dh_mkdirs(const char *path)
 			b.data[i] = '/';
 	}
 	dh_buf_release(&b);
+	dh_buf_release(&parent);
 }
 
 void

@@ -13,6 +13,7 @@
 #ifndef DH_PUBLISH_H
 #define DH_PUBLISH_H
 
+#include "buf.h"
 #include "out.h"
 
 struct dh_tmpfile {
@@ -24,6 +25,8 @@ struct dh_tmpfile {
 	int open;
 };
 
+/* Append the directory path is in: "." for a bare name, "/" for /x. */
+void dh_dir_of(struct dh_buf *out, const char *path);
 /* mkdir -p, fsyncing each parent a directory is created in; exits 4. */
 void dh_mkdirs(const char *path);
 /* fsync a directory; exits 4 naming it. */

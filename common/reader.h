@@ -52,6 +52,24 @@ struct dh_reader {
 	int json_state;
 };
 
+/* CSV and TSV: a header line, then rows. */
+static inline int
+dh_format_delimited(enum dh_format f)
+{
+	return f == DH_FMT_CSV || f == DH_FMT_TSV;
+}
+
+/*
+ * Can records read as in pass through as read (their raw bytes) to an
+ * output of format out?  JSON lines always; CSV and TSV from a single
+ * input, under its header line.
+ */
+static inline int
+dh_format_passes(enum dh_format in, enum dh_format out, size_t ninputs)
+{
+	return in == out && (in == DH_FMT_JSONL || (dh_format_delimited(in) && ninputs == 1));
+}
+
 /* "csv" → DH_FMT_CSV; DH_FMT_NONE when unknown. */
 enum dh_format dh_format_parse(const char *s);
 const char *dh_format_name(enum dh_format f);

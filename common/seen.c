@@ -128,12 +128,7 @@ dh_seen_save(const char *path, const char *spec, const struct dh_keyset *s)
 
 	if (st == NULL)
 		dh_die(DH_EXIT_IO, "out of memory");
-	if (slash == NULL)
-		dh_buf_adds(&dir, ".");
-	else if (slash == path)
-		dh_buf_adds(&dir, "/");
-	else
-		dh_buf_add(&dir, path, (size_t)(slash - path));
+	dh_dir_of(&dir, path);
 	dh_tmp_create(&t, dir.data, slash ? slash + 1 : path, NULL);
 	XXH3_128bits_reset(st);
 	memcpy(hdr, magic, 8);

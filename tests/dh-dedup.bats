@@ -186,7 +186,7 @@ EOF
 	printf '%s\n' '{"id":1,"ts":"2026-11-20T10:00:00Z"}' '{"id":1,"ts":"yesterday"}' >t.jsonl
 	capture dh-dedup -k id --within 1h --time ts t.jsonl
 	assert_status 3
-	assert_err_match "^dh-dedup: t.jsonl:2: field 'ts': 'yesterday' is not a time"
+	assert_err 'dh-dedup: t.jsonl:2: field "ts": not an ISO 8601 time or epoch seconds: "yesterday"'
 	printf '{"id":1,"ts":"3000-01-01T00:00:00Z"}\n' >far.jsonl
 	capture dh-dedup -k id --within 1h --time ts far.jsonl
 	assert_status 3
