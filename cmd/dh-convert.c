@@ -28,7 +28,7 @@ enum {
 };
 
 static const struct dh_opt opts[] = {
-	{'f', "input-format", "FMT", "input format: csv, tsv, jsonl, json (default: from the file name, else sniffed)", DH_COMPLETE_FORMATS},
+	DH_OPTION_INPUT_FORMAT,
 	{'t', "output-format", "FMT", "output format (default: the input format)", DH_COMPLETE_FORMATS},
 	{OPT_FLATTEN, "flatten", NULL, "nested JSON to dotted fields: a.b, c.0", NULL},
 	{OPT_UNFLATTEN, "unflatten", NULL, "dotted fields back to nested JSON", NULL},

@@ -33,7 +33,7 @@ enum {
 };
 
 static const struct dh_opt opts[] = {
-	{'f', "input-format", "FMT", "input format: csv, tsv, jsonl, json (default: from the file name, else sniffed)", DH_COMPLETE_FORMATS},
+	DH_OPTION_INPUT_FORMAT,
 	{'t', "output-format", "FMT", "output format (default: the input format)", DH_COMPLETE_FORMATS},
 	{'k', "key", "FIELDS", "records are the same when these fields are: a,b.c (default: the whole record)", NULL},
 	{OPT_KEEP, "keep", "WHICH", "which of the same records to keep: first (default, streaming) or last", "first last"},

@@ -38,7 +38,7 @@ enum {
 
 static const struct dh_opt opts[] = {
 	{'s', "state", "DIR", "the state directory (default: $DH_STATE, else ./state)", DH_COMPLETE_FILE},
-	{'f', "input-format", "FMT", "input format: csv, tsv, jsonl, json (default: from the file name, else sniffed)", DH_COMPLETE_FORMATS},
+	DH_OPTION_INPUT_FORMAT,
 	{'t', "output-format", "FMT", "format of the data files (default: the table's, else the input's)", DH_COMPLETE_FORMATS},
 	{OPT_BY, "by", "SPEC", "partition by KEY=FIELD:GRAIN (year, month, day, hour of an event time), KEY=FIELD or FIELD", NULL},
 	{'p', "partition", "KEY=VALUE", "write every record into this partition", NULL},

@@ -82,6 +82,7 @@ enum {
 	DH_OPT_WAIT,
 };
 
+#define DH_OPTION_INPUT_FORMAT {'f', "input-format", "FMT", "input format: csv, tsv, jsonl, json (default: from the file name, else sniffed)", DH_COMPLETE_FORMATS}
 #define DH_OPTION_SKIP_BLANK {DH_OPT_SKIP_BLANK, "skip-blank", NULL, "ignore blank lines instead of rejecting them", NULL}
 #define DH_OPTION_ALLOW_INCOMPLETE {DH_OPT_ALLOW_INCOMPLETE, "allow-incomplete", NULL, "read an input partition that has no _SUCCESS", NULL}
 #define DH_OPTION_REJECTS {DH_OPT_REJECTS, "rejects", "FILE", "append bad records to FILE as JSON lines and go on", DH_COMPLETE_FILE}
