@@ -231,31 +231,7 @@ key_of(const struct dedup *d, struct keyer *km, const struct dh_record *rec, str
 static int
 time_of(const struct dedup *d, struct keyer *km, const struct dh_record *rec, int64_t *t)
 {
-	struct dh_field f;
-	const char *p, *why;
-	size_t n;
-	int64_t sec;
-	int32_t ns;
-	char q[80];
-
-	dh_buf_reset(&km->err);
-	if (!dh_record_lookup(rec, d->time_field, strlen(d->time_field), '.', &f)) {
-		dh_buf_addf(&km->err, "no field '%s' for --time", d->time_field);
-		return -1;
-	}
-	dh_field_text(&f, &km->scratch, &p, &n);
-	if (dh_time_parse(p, n, d->unit, &sec, &ns, &why) != 0) {
-		dh_buf_addf(&km->err, "field \"%s\": %s: %s", d->time_field, why,
-			    dh_quote(p, n, q, sizeof(q)));
-		return -1;
-	}
-	if (sec > INT64_MAX / 1000000000 - 1 || sec < INT64_MIN / 1000000000 + 1) {
-		dh_buf_addf(&km->err, "field \"%s\": out of range (years 1678 to 2262): %s",
-			    d->time_field, dh_quote(p, n, q, sizeof(q)));
-		return -1;
-	}
-	*t = sec * 1000000000 + ns;
-	return 0;
+	return dh_record_time(rec, d->time_field, d->unit, t, &km->scratch, &km->err);
 }
 
 static void

@@ -99,7 +99,7 @@ dh_keyset_put(struct dh_keyset *s, struct dh_key k, uint64_t val, uint64_t **val
 
 	/* load at most 3/4: linear probing stays short */
 	if (dh_keyset_full(s))
-		rehash(s, s->cap == 0 ? 1024 : s->cap * 2);
+		rehash(s, s->cap == 0 ? (s->first_cap ? s->first_cap : 1024) : s->cap * 2);
 	i = find(s->keys, s->cap - 1, k);
 	if (valp != NULL)
 		*valp = s->vals != NULL ? &s->vals[i] : NULL;
@@ -124,6 +124,33 @@ dh_keyset_get(const struct dh_keyset *s, struct dh_key k, uint64_t **valp)
 		return 0;
 	if (valp != NULL)
 		*valp = s->vals != NULL ? &s->vals[i] : NULL;
+	return 1;
+}
+
+int
+dh_keyset_del(struct dh_keyset *s, struct dh_key k)
+{
+	size_t i, j, mask = s->cap - 1;
+
+	if (s->cap == 0)
+		return 0;
+	i = find(s->keys, mask, k);
+	if (!dh_keyset_used(s, i))
+		return 0;
+	/* backward shift: move up each later key of the run that may live
+	 * at i, so that no search stops early at the gap */
+	for (j = (i + 1) & mask; dh_keyset_used(s, j); j = (j + 1) & mask) {
+		size_t home = (size_t)s->keys[j].lo & mask;
+
+		if (i <= j ? (home <= i || home > j) : (home <= i && home > j)) {
+			s->keys[i] = s->keys[j];
+			if (s->vals != NULL)
+				s->vals[i] = s->vals[j];
+			i = j;
+		}
+	}
+	s->keys[i].lo = s->keys[i].hi = 0;
+	s->n--;
 	return 1;
 }
 

@@ -28,6 +28,8 @@ struct dh_keyset {
 	size_t cap, n;  /* cap is a power of two (0: nothing allocated) */
 	int with_vals;
 	size_t max_bytes; /* 0: no limit; past it, exit 4 */
+	size_t first_cap; /* slots of the first table, a power of two
+			   * (0: 1024); small for many small sets */
 };
 
 /* The xxh3 128-bit hash of p[0..n), never all zero. */
@@ -45,6 +47,8 @@ int dh_keyset_put(struct dh_keyset *s, struct dh_key k, uint64_t val,
 		  uint64_t **valp);
 /* 1 when key is present, with *valp set as dh_keyset_put() sets it. */
 int dh_keyset_get(const struct dh_keyset *s, struct dh_key k, uint64_t **valp);
+/* Remove key: 1 when it was there. */
+int dh_keyset_del(struct dh_keyset *s, struct dh_key k);
 /* Would the next new key make the table grow (at most 3/4 full)? */
 static inline int
 dh_keyset_full(const struct dh_keyset *s)

@@ -3,6 +3,9 @@
 
 #include "timeparse.h"
 
+#include "err.h"
+#include "flatten.h"
+
 int
 dh_time_unit_parse(const char *s, enum dh_time_unit *u)
 {
@@ -385,4 +388,61 @@ dh_duration_parse(const char *s, int64_t *ns, const char **why)
 range:
 	*why = "too long (at most 292 years)";
 	return -1;
+}
+
+size_t
+dh_time_format(int64_t ns, char out[40])
+{
+	int64_t sec = ns >= 0 ? ns / 1000000000 : -((-ns + 999999999) / 1000000000);
+	int64_t frac = ns - sec * 1000000000;
+	int64_t days = sec >= 0 ? sec / 86400 : -((-sec + 86399) / 86400);
+	int64_t rest = sec - days * 86400, y;
+	unsigned m, d;
+	int k;
+
+	civil_from_days(days, &y, &m, &d);
+	k = snprintf(out, 40, "%04lld-%02u-%02uT%02d:%02d:%02d", (long long)y, m, d,
+		     (int)(rest / 3600), (int)(rest / 60 % 60), (int)(rest % 60));
+	if (frac != 0) {
+		int digits = 9;
+
+		while (frac % 10 == 0) {
+			frac /= 10;
+			digits--;
+		}
+		k += snprintf(out + k, (size_t)(40 - k), ".%0*lld", digits, (long long)frac);
+	}
+	out[k++] = 'Z';
+	out[k] = '\0';
+	return (size_t)k;
+}
+
+int
+dh_record_time(const struct dh_record *rec, const char *field, enum dh_time_unit unit,
+	       int64_t *t, struct dh_buf *scratch, struct dh_buf *err)
+{
+	struct dh_field f;
+	const char *p, *why;
+	size_t n;
+	int64_t sec;
+	int32_t ns;
+	char q[80];
+
+	dh_buf_reset(err);
+	if (!dh_record_lookup(rec, field, strlen(field), '.', &f)) {
+		dh_buf_addf(err, "no field '%s' for --time", field);
+		return -1;
+	}
+	dh_field_text(&f, scratch, &p, &n);
+	if (dh_time_parse(p, n, unit, &sec, &ns, &why) != 0) {
+		dh_buf_addf(err, "field \"%s\": %s: %s", field, why, dh_quote(p, n, q, sizeof(q)));
+		return -1;
+	}
+	if (sec > INT64_MAX / 1000000000 - 1 || sec < INT64_MIN / 1000000000 + 1) {
+		dh_buf_addf(err, "field \"%s\": out of range (years 1678 to 2262): %s", field,
+			    dh_quote(p, n, q, sizeof(q)));
+		return -1;
+	}
+	*t = sec * 1000000000 + ns;
+	return 0;
 }

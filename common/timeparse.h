@@ -10,6 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
+#include "record.h"
+
 enum dh_time_unit { DH_UNIT_S, DH_UNIT_MS, DH_UNIT_US, DH_UNIT_NS };
 enum dh_grain { DH_GRAIN_YEAR, DH_GRAIN_MONTH, DH_GRAIN_DAY, DH_GRAIN_HOUR };
 
@@ -38,6 +41,15 @@ int dh_duration_parse(const char *s, int64_t *ns, const char **why);
 /* The bucket of sec for grain: "2026", "2026-11", "2026-11-20",
  * "2026-11-20T13"; returns its length. */
 size_t dh_time_bucket(int64_t sec, enum dh_grain g, char out[32]);
+/* Nanoseconds since the epoch as ISO 8601 UTC, fractions only when not
+ * zero: "2026-11-01T00:00:00Z", "2026-11-01T00:00:00.25Z"; returns the
+ * length. */
+size_t dh_time_format(int64_t ns, char out[40]);
+/* The event time of rec's field (a dotted path) in ns since the epoch:
+ * 0, or -1 with why in err ('field "ts": ...: "x"').  scratch holds
+ * decoded text. */
+int dh_record_time(const struct dh_record *rec, const char *field, enum dh_time_unit unit,
+		   int64_t *t, struct dh_buf *scratch, struct dh_buf *err);
 /* The grain whose bucket v looks like ("2026-11-20": day); -1 when v is
  * no bucket of any grain. */
 int dh_grain_of_bucket(const char *v, enum dh_grain *g);

@@ -1,0 +1,442 @@
+/* dh-agg: group-by aggregates, event-time windows, mergeable states. */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agg.h"
+#include "err.h"
+#include "input.h"
+#include "manifest.h"
+#include "opt.h"
+#include "reader.h"
+#include "reject.h"
+#include "stats.h"
+#include "window.h"
+#include "writer.h"
+#include "xalloc.h"
+
+enum {
+	OPT_TIME = DH_OPT_LONG,
+	OPT_TIME_UNIT,
+	OPT_WINDOW,
+	OPT_DELAY,
+	OPT_LATENESS,
+	OPT_ACCUMULATE,
+	OPT_DISCARD,
+	OPT_RETRACT,
+	OPT_LATE,
+	OPT_PARTIAL,
+	OPT_MERGE,
+	OPT_SKIP_INVALID,
+};
+
+static const struct dh_opt opts[] = {
+	DH_OPTION_INPUT_FORMAT,
+	{'t', "output-format", "FMT", "output format (default: the input format; JSON lines for --partial and --merge)", DH_COMPLETE_FORMATS},
+	{'g', "group-by", "KEYS", "group by these fields: a,b.c (default: one group of all records)", NULL},
+	{'a', "aggregates", "AGGS", "what to compute: count,sum:F,mean:F,min:F,max:F,var:F,stddev:F,median:F,p95:F,first:F,last:F,distinct:F,approx_distinct:F,nulls:F", NULL},
+	{OPT_SKIP_INVALID, "skip-invalid", NULL, "leave values that are not numbers out of numeric aggregates, and count them", NULL},
+	{OPT_TIME, "time", "FIELD", "the event time of --window: ISO 8601 or epoch", NULL},
+	{OPT_TIME_UNIT, "time-unit", "UNIT", "unit of integer epoch times: s, ms, us, ns (default: s)", "s ms us ns"},
+	{OPT_WINDOW, "window", "SPEC", "event-time windows: tumbling:SIZE, sliding:SIZE:PERIOD, session:GAP", NULL},
+	{OPT_DELAY, "delay", "DUR", "the watermark trails the newest event time by DUR (default: 0)", NULL},
+	{OPT_LATENESS, "lateness", "DUR", "update emitted windows with records up to DUR late (default: 0)", NULL},
+	{OPT_ACCUMULATE, "accumulate", NULL, "a late pane holds the whole window's result (default)", NULL},
+	{OPT_DISCARD, "discard", NULL, "a late pane holds only the records since the last pane", NULL},
+	{OPT_RETRACT, "retract", NULL, "before a late pane, repeat the last one marked \"_retract\": true", NULL},
+	{OPT_LATE, "late", "FILE", "write records later than the lateness to FILE", DH_COMPLETE_FILE},
+	{OPT_PARTIAL, "partial", NULL, "write mergeable states (JSON lines) instead of results", NULL},
+	{OPT_MERGE, "merge", NULL, "read states written by --partial, from any runs, and merge them", NULL},
+	DH_OPTION_SKIP_BLANK,
+	DH_OPTION_ALLOW_INCOMPLETE,
+	DH_OPTION_REJECTS,
+	DH_OPTION_MAX_REJECTS,
+	DH_OPTION_STATS,
+	DH_OPTION_METRICS,
+	{0, NULL, NULL, NULL, NULL},
+};
+
+static const struct dh_cmd cmd = {
+	"dh-agg",
+	"[-f FMT] [-t FMT] [-g KEYS] -a AGGS [--skip-invalid] [--time FIELD --window SPEC] "
+	"[--time-unit UNIT] [--delay DUR] [--lateness DUR] [--accumulate | --discard | --retract] "
+	"[--late FILE] [--partial | --merge] [--skip-blank] [--allow-incomplete] [--rejects FILE] "
+	"[--max-rejects N] [--stats] [--metrics FORMAT] [FILE ...]",
+	"Aggregate records by group, in event-time windows when asked, or write\n"
+	"and merge partial states. Input need not be sorted. With no FILE, or\n"
+	"when FILE is -, read standard input.",
+	opts,
+	"Exit status:\n"
+	"  0  success\n"
+	"  1  more bad records than --max-rejects\n"
+	"  2  usage error\n"
+	"  3  bad input data: a value that is not a number, an integer sum that\n"
+	"     overflows (the message names file, line and field)\n"
+	"  4  I/O or system error\n"
+	"\n"
+	"Examples:\n"
+	"  dh-agg -g country -a count,sum:price,mean:price events.csv\n"
+	"  dh-agg -g user_id -a count,p95:latency_ms -t csv events.jsonl.gz\n"
+	"  tail -f events.jsonl | dh-agg -g page -a count --time ts --window tumbling:1m\n"
+	"  dh-agg -g user_id -a count,first:url,last:url --time ts --window session:30m events.jsonl\n"
+	"  dh-agg -g country -a count,mean:price --partial day1.jsonl > day1.state\n"
+	"  dh-agg --merge day*.state\n",
+};
+
+struct agg {
+	enum dh_format from, to;
+	int have_writer;
+	struct dh_out out;
+	struct dh_writer w;
+	struct dh_record flat;
+	struct dh_buf err;
+	const char *late_path;
+	struct dh_out late_out;
+	struct dh_writer late_w;
+	int late_open;
+	enum dh_format late_fmt;
+	unsigned long long *nlate;
+	struct dh_rejects rj;
+	struct dh_stats st;
+};
+
+static void
+flush_out(void *arg)
+{
+	struct agg *a = arg;
+
+	dh_out_flush(&a->out);
+}
+
+static void
+emit_rec(void *arg, const struct dh_record *rec)
+{
+	struct agg *a = arg;
+
+	if (!a->have_writer) {
+		dh_writer_init(&a->w, &a->out, a->to, 0, '.');
+		a->have_writer = 1;
+	}
+	if (dh_write(&a->w, rec, &a->err) != 0)
+		dh_die(DH_EXIT_DATA, "cannot write a result: %s", a->err.data);
+	a->st.records_out++;
+}
+
+static void
+emit_line(void *arg, const char *p, size_t n)
+{
+	struct agg *a = arg;
+
+	dh_out_write(&a->out, p, n);
+	dh_out_putc(&a->out, '\n');
+	a->st.records_out++;
+}
+
+/* A record later than the lateness: counted, and kept in --late. */
+static void
+late(struct agg *a, const struct dh_record *rec, enum dh_format fmt, const char *name)
+{
+	(*a->nlate)++;
+	if (a->late_path == NULL)
+		return;
+	if (!a->late_open) {
+		dh_out_open_path(&a->late_out, a->late_path, NULL, 0);
+		a->late_fmt = fmt == DH_FMT_JSON ? DH_FMT_JSONL : fmt;
+		dh_writer_init(&a->late_w, &a->late_out, a->late_fmt, 0, '.');
+		a->late_open = 1;
+	}
+	if (dh_write(&a->late_w, rec, &a->err) != 0) {
+		a->st.rejected++;
+		dh_reject(&a->rj, name, rec->line, rec->raw, rec->rawlen, a->err.data);
+	}
+}
+
+static enum dh_format
+format_of(const struct agg *a, struct dh_input *in, const char *path)
+{
+	enum dh_format fmt = a->from;
+
+	if (fmt == DH_FMT_NONE)
+		fmt = dh_format_from_name(path);
+	if (fmt == DH_FMT_NONE)
+		fmt = dh_format_sniff(in);
+	return fmt;
+}
+
+static void
+agg_file(struct agg *a, struct dh_win *w, const char *path, unsigned rflags)
+{
+	struct dh_input in;
+	struct dh_reader r;
+	struct dh_record rec = DH_RECORD_INIT;
+	enum dh_format fmt;
+	int rc;
+
+	dh_input_open(&in, path);
+	in.idle = flush_out;
+	in.idle_arg = a;
+	fmt = format_of(a, &in, path);
+	if (a->to == DH_FMT_NONE)
+		a->to = fmt == DH_FMT_JSON ? DH_FMT_JSONL : fmt;
+	dh_reader_open(&r, &in, fmt, rflags);
+	while ((rc = dh_read(&r, &rec)) != 0) {
+		a->st.records_in++;
+		if (rc < 0) {
+			a->st.rejected++;
+			dh_reject(&a->rj, in.loc.name, rec.line, rec.raw, rec.rawlen, r.err.data);
+			continue;
+		}
+		rc = dh_win_add(w, &rec);
+		if (rc < 0) {
+			a->st.rejected++;
+			dh_reject(&a->rj, in.loc.name, rec.line, rec.raw, rec.rawlen, w->err.data);
+		} else if (rc > 0) {
+			late(a, &rec, fmt, in.loc.name);
+		}
+	}
+	a->st.bytes_in += in.bytes_raw;
+	dh_reader_close(&r);
+	dh_input_close(&in);
+	dh_record_release(&rec);
+}
+
+/* --merge: saved states, one a line; the first sets the specs. */
+struct merge {
+	struct dh_agg_spec agg;
+	struct dh_win_spec win;
+	char **keys;
+	size_t *klens, nkeys;
+	int ready;
+};
+
+static void
+merge_file(struct agg *a, struct merge *m, struct dh_win *w, const struct dh_win_out *wo,
+	   int partial, const char *path)
+{
+	struct dh_input in;
+	const char *line;
+	size_t len;
+
+	dh_input_open(&in, path);
+	in.idle = flush_out;
+	in.idle_arg = a;
+	while (dh_input_line(&in, &line, &len)) {
+		a->st.records_in++;
+		if (len == 0)
+			continue;
+		if (!m->ready) {
+			dh_buf_reset(&a->err);
+			if (dh_win_read_header(line, len, &m->agg, &m->win, &m->keys, &m->klens,
+					       &m->nkeys, &a->err) != 0) {
+				struct dh_loc loc = {in.loc.name, in.line};
+
+				dh_die_at(&loc, "%s", a->err.data);
+			}
+			dh_win_init(w, &m->agg, &m->win, m->keys, m->klens, m->nkeys, NULL,
+				    DH_UNIT_S, partial, wo);
+			m->ready = 1;
+		}
+		if (dh_win_merge_line(w, line, len) != 0) {
+			a->st.rejected++;
+			dh_reject(&a->rj, in.loc.name, in.line, line, len, w->err.data);
+		}
+	}
+	a->st.bytes_in += in.bytes_raw;
+	dh_input_close(&in);
+}
+
+static void
+parse_keys(const char *list, char ***keys, size_t **klens, size_t *nkeys)
+{
+	const char *p = list;
+
+	if (*list == '\0')
+		dh_usage_error("-g takes a list of fields, not ''");
+	for (;;) {
+		const char *comma = strchr(p, ',');
+		size_t n = comma ? (size_t)(comma - p) : strlen(p);
+
+		if (n == 0)
+			dh_usage_error("-g %s: an empty field name", list);
+		*keys = dh_xreallocarray(*keys, *nkeys + 1, sizeof(**keys));
+		*klens = dh_xreallocarray(*klens, *nkeys + 1, sizeof(**klens));
+		(*keys)[*nkeys] = dh_xmemdup(p, n);
+		(*klens)[(*nkeys)++] = n;
+		if (comma == NULL)
+			break;
+		p = comma + 1;
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct agg a;
+	struct dh_getopt g;
+	struct dh_common co;
+	struct dh_agg_spec spec;
+	struct dh_win_spec win;
+	struct dh_win w;
+	struct merge m;
+	struct dh_win_out wo;
+	const char *aggs = NULL, *time_field = NULL, *why;
+	enum dh_time_unit unit = DH_UNIT_S;
+	char **keys = NULL, **inputs;
+	size_t *klens = NULL, nkeys = 0, ninputs, i;
+	int opt, partial = 0, merge = 0, skip_invalid = 0, mode_set = 0, have_delay = 0, have_lateness = 0;
+	unsigned long long *ninvalid;
+
+	dh_err_init(argv[0]);
+	signal(SIGPIPE, SIG_DFL);
+	memset(&a, 0, sizeof(a));
+	memset(&co, 0, sizeof(co));
+	memset(&win, 0, sizeof(win));
+	memset(&m, 0, sizeof(m));
+	memset(&w, 0, sizeof(w));
+	dh_getopt_init(&g, &cmd, argc, argv);
+	while ((opt = dh_getopt(&g)) != -1) {
+		struct dh_buf err = DH_BUF_INIT;
+
+		if (dh_opt_common(&g, opt, &co))
+			continue;
+		switch (opt) {
+		case 'f': a.from = dh_opt_format(&g, "input"); break;
+		case 't': a.to = dh_opt_format(&g, "output"); break;
+		case 'g': parse_keys(g.arg, &keys, &klens, &nkeys); break;
+		case 'a': aggs = g.arg; break;
+		case OPT_SKIP_INVALID: skip_invalid = 1; break;
+		case OPT_TIME: time_field = g.arg; break;
+		case OPT_TIME_UNIT:
+			if (dh_time_unit_parse(g.arg, &unit) != 0)
+				dh_usage_error("unknown time unit '%s' (s, ms, us, ns)", g.arg);
+			break;
+		case OPT_WINDOW:
+			if (dh_win_spec_parse(&win, g.arg, &err) != 0)
+				dh_usage_error("%s", err.data);
+			break;
+		case OPT_DELAY:
+			if (dh_duration_parse(g.arg, &win.delay, &why) != 0)
+				dh_usage_error("--delay %s: %s", g.arg, why);
+			have_delay = 1;
+			break;
+		case OPT_LATENESS:
+			if (dh_duration_parse(g.arg, &win.lateness, &why) != 0)
+				dh_usage_error("--lateness %s: %s", g.arg, why);
+			have_lateness = 1;
+			break;
+		case OPT_ACCUMULATE:
+		case OPT_DISCARD:
+		case OPT_RETRACT:
+			if (mode_set)
+				dh_usage_error("--accumulate, --discard and --retract exclude each other");
+			mode_set = 1;
+			win.mode = opt == OPT_DISCARD   ? DH_WIN_DISCARD
+				   : opt == OPT_RETRACT ? DH_WIN_RETRACT
+							: DH_WIN_ACCUMULATE;
+			break;
+		case OPT_LATE: a.late_path = g.arg; break;
+		case OPT_PARTIAL: partial = 1; break;
+		case OPT_MERGE: merge = 1; break;
+		}
+		dh_buf_release(&err);
+	}
+	dh_opt_common_done(&co);
+	if (merge) {
+		if (aggs != NULL || nkeys > 0 || win.kind != DH_WIN_NONE || time_field != NULL)
+			dh_usage_error("--merge takes the groups, aggregates and window from the "
+				       "saved states: no -g, -a, --window or --time");
+	} else if (aggs == NULL) {
+		dh_usage_error("-a AGGS is required: what to compute (count,sum:price,...)");
+	}
+	if (!merge && (win.kind != DH_WIN_NONE) != (time_field != NULL))
+		dh_usage_error(time_field != NULL ? "--time needs --window SPEC"
+						  : "--window needs --time FIELD, the event time");
+	if ((have_delay || have_lateness || mode_set || a.late_path != NULL) &&
+	    (win.kind == DH_WIN_NONE || partial))
+		dh_usage_error(partial ? "--partial writes each window's state at the end of input: "
+					 "no --delay, --lateness, --late, --discard or --retract"
+				       : "--delay, --lateness, --late, --accumulate, --discard and "
+					 "--retract need --window");
+	if (aggs != NULL) {
+		struct dh_buf err = DH_BUF_INIT;
+
+		if (dh_agg_spec_parse(&spec, aggs, &err) != 0)
+			dh_usage_error("-a %s: %s", aggs, err.data);
+		spec.skip_invalid = skip_invalid;
+		dh_buf_release(&err);
+	}
+	if (partial || merge) {
+		if (partial && a.to != DH_FMT_NONE && a.to != DH_FMT_JSONL)
+			dh_usage_error("--partial writes JSON lines: no -t %s", dh_format_name(a.to));
+		if (a.to == DH_FMT_NONE)
+			a.to = DH_FMT_JSONL;
+	}
+
+	dh_stats_start(&a.st);
+	a.nlate = dh_stats_counter(&a.st, "late");
+	ninvalid = dh_stats_counter(&a.st, "invalid");
+	dh_rejects_init(&a.rj, co.rejects);
+	if (co.has_max)
+		dh_rejects_set_max(&a.rj, co.max_rejects);
+	dh_out_open_fd(&a.out, 1, "stdout", NULL);
+	wo.rec = emit_rec;
+	wo.line = emit_line;
+	wo.arg = &a;
+	if (!merge)
+		dh_win_init(&w, &spec, &win, keys, klens, nkeys, time_field, unit, partial, &wo);
+	inputs = dh_inputs_expand(argv + optind, (size_t)(argc - optind), co.allow_incomplete,
+				  &ninputs);
+	for (i = 0; i < ninputs; i++) {
+		if (merge)
+			merge_file(&a, &m, &w, &wo, partial, inputs[i]);
+		else
+			agg_file(&a, &w, inputs[i], co.skip_blank ? DH_READ_SKIP_BLANK : 0);
+		free(inputs[i]);
+	}
+	free(inputs);
+	if (a.to == DH_FMT_NONE)
+		a.to = DH_FMT_JSONL; /* no input named a format: empty stdin */
+	if ((!merge || m.ready) && dh_win_finish(&w) != 0)
+		dh_die(DH_EXIT_DATA, "%s", w.err.data);
+	*ninvalid = w.invalid;
+	if (a.have_writer) {
+		dh_writer_finish(&a.w);
+		dh_writer_release(&a.w);
+	}
+	dh_out_close(&a.out);
+	if (a.late_open) {
+		dh_writer_finish(&a.late_w);
+		dh_writer_release(&a.late_w);
+		dh_out_close(&a.late_out);
+	}
+	if (*a.nlate > 0)
+		dh_warn("%llu record%s later than the allowed lateness%s%s%s", *a.nlate,
+			*a.nlate == 1 ? "" : "s",
+			a.late_path ? " (written to " : " (dropped: keep them with --late FILE",
+			a.late_path ? a.late_path : "", ")");
+	if (w.invalid > 0)
+		dh_warn("%llu value%s that %s not numbers left out (--skip-invalid)", w.invalid,
+			w.invalid == 1 ? "" : "s", w.invalid == 1 ? "is" : "are");
+	a.st.bytes_out = a.out.written;
+	dh_rejects_close(&a.rj);
+	dh_stats_report(&a.st, co.stats, co.metrics);
+	if (!merge || m.ready)
+		dh_win_release(&w);
+	if (aggs != NULL)
+		dh_agg_spec_release(&spec);
+	if (m.ready) {
+		dh_agg_spec_release(&m.agg);
+		for (i = 0; i < m.nkeys; i++)
+			free(m.keys[i]);
+		free(m.keys);
+		free(m.klens);
+	}
+	for (i = 0; i < nkeys; i++)
+		free(keys[i]);
+	free(keys);
+	free(klens);
+	dh_record_release(&a.flat);
+	dh_buf_release(&a.err);
+	dh_getopt_release(&g);
+	return DH_EXIT_OK;
+}

@@ -1,0 +1,894 @@
+/* agg: aggregators, their states, results and saved states. */
+#include "agg.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "flatten.h"
+#include "json.h"
+#include "xalloc.h"
+
+static const struct {
+	const char *name;
+	enum dh_agg_kind kind;
+	unsigned needs;
+} kinds[] = {
+	{"count", DH_AGG_COUNT, 0},
+	{"nulls", DH_AGG_NULLS, 0},
+	{"sum", DH_AGG_SUM, DH_AGG_NUM},
+	{"mean", DH_AGG_MEAN, DH_AGG_NUM},
+	{"min", DH_AGG_MIN, DH_AGG_NUM},
+	{"max", DH_AGG_MAX, DH_AGG_NUM},
+	{"var", DH_AGG_VAR, DH_AGG_NUM | DH_AGG_WELFORD},
+	{"stddev", DH_AGG_STDDEV, DH_AGG_NUM | DH_AGG_WELFORD},
+	{"median", DH_AGG_MEDIAN, DH_AGG_NUM | DH_AGG_VALUES},
+	{"first", DH_AGG_FIRST, DH_AGG_FIRST_V},
+	{"last", DH_AGG_LAST, DH_AGG_LAST_V},
+	{"distinct", DH_AGG_DISTINCT, DH_AGG_DIST},
+	{"approx_distinct", DH_AGG_APPROX, DH_AGG_HLL},
+};
+
+/* pNN: p0 to p100, a fraction allowed (p99.9). */
+static int
+parse_pct(const char *s, size_t n, double *p)
+{
+	int64_t i;
+
+	if (n < 2 || s[0] != 'p' || s[1] < '0' || s[1] > '9')
+		return -1;
+	switch (dh_num_parse(s + 1, n - 1, &i, p)) {
+	case DH_NUM_INT:
+	case DH_NUM_FLOAT:
+		break;
+	default:
+		return -1;
+	}
+	return memchr(s, 'e', n) || memchr(s, 'E', n) || *p < 0 || *p > 100 ? -1 : 0;
+}
+
+static int
+field_index(struct dh_agg_spec *s, const char *path, size_t plen)
+{
+	size_t i;
+
+	for (i = 0; i < s->nfields; i++)
+		if (s->fields[i].plen == plen && memcmp(s->fields[i].path, path, plen) == 0)
+			return (int)i;
+	s->fields = dh_xreallocarray(s->fields, s->nfields + 1, sizeof(*s->fields));
+	s->fields[s->nfields].path = dh_xmemdup(path, plen);
+	s->fields[s->nfields].plen = plen;
+	s->fields[s->nfields].needs = 0;
+	return (int)s->nfields++;
+}
+
+int
+dh_agg_spec_parse(struct dh_agg_spec *s, const char *list, struct dh_buf *err)
+{
+	const char *p = list;
+	struct dh_buf text = DH_BUF_INIT;
+	size_t i, j;
+
+	memset(s, 0, sizeof(*s));
+	for (;;) {
+		const char *end = strchr(p, ','), *colon;
+		size_t n = end ? (size_t)(end - p) : strlen(p), an;
+		struct dh_agg_item it = {DH_AGG_COUNT, -1, 0, NULL};
+		unsigned needs = 0;
+		int found = 0;
+
+		colon = memchr(p, ':', n);
+		an = colon ? (size_t)(colon - p) : n;
+		for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+			if (strlen(kinds[i].name) == an && memcmp(kinds[i].name, p, an) == 0) {
+				it.kind = kinds[i].kind;
+				needs = kinds[i].needs;
+				found = 1;
+			}
+		if (!found && parse_pct(p, an, &it.pct) == 0) {
+			it.kind = DH_AGG_PCT;
+			needs = DH_AGG_NUM | DH_AGG_VALUES;
+			found = 1;
+		}
+		if (!found) {
+			dh_buf_addf(err, "unknown aggregator '%.*s' (count, nulls, sum, mean, min, "
+					 "max, var, stddev, median, pNN, first, last, distinct, "
+					 "approx_distinct)", (int)an, p);
+			goto fail;
+		}
+		if (colon == NULL && it.kind != DH_AGG_COUNT) {
+			dh_buf_addf(err, "'%.*s' needs a field: %.*s:FIELD", (int)an, p, (int)an, p);
+			goto fail;
+		}
+		if (colon != NULL) {
+			size_t plen = n - an - 1;
+
+			if (plen == 0) {
+				dh_buf_addf(err, "'%.*s': an empty field name", (int)n, p);
+				goto fail;
+			}
+			it.field = field_index(s, colon + 1, plen);
+			s->fields[it.field].needs |= needs;
+			it.name = dh_xreallocarray(NULL, plen + an + 2, 1);
+			memcpy(it.name, colon + 1, plen);
+			it.name[plen] = '_';
+			memcpy(it.name + plen + 1, p, an);
+			it.name[plen + 1 + an] = '\0';
+		} else {
+			it.name = dh_xstrdup("count");
+		}
+		for (j = 0; j < s->nitems; j++)
+			if (strcmp(s->items[j].name, it.name) == 0) {
+				dh_buf_addf(err, "'%.*s' is listed twice", (int)n, p);
+				free(it.name);
+				goto fail;
+			}
+		s->items = dh_xreallocarray(s->items, s->nitems + 1, sizeof(*s->items));
+		s->items[s->nitems++] = it;
+		dh_buf_addf(&text, "%s%.*s", text.len ? "," : "", (int)n, p);
+		if (end == NULL)
+			break;
+		p = end + 1;
+	}
+	s->text = text.data;
+	return 0;
+fail:
+	dh_buf_release(&text);
+	dh_agg_spec_release(s);
+	return -1;
+}
+
+void
+dh_agg_spec_release(struct dh_agg_spec *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nitems; i++)
+		free(s->items[i].name);
+	for (i = 0; i < s->nfields; i++)
+		free(s->fields[i].path);
+	free(s->items);
+	free(s->fields);
+	free(s->text);
+	memset(s, 0, sizeof(*s));
+}
+
+static void
+fstate_init(const struct dh_agg_field *fd, struct dh_agg_fstate *f)
+{
+	memset(f, 0, sizeof(*f));
+	if (fd->needs & DH_AGG_DIST) {
+		f->dist = dh_xcalloc(1, sizeof(*f->dist));
+		dh_keyset_init(f->dist, 0, 0);
+		f->dist->first_cap = 8;
+	}
+	if (fd->needs & DH_AGG_HLL)
+		f->hll = dh_xcalloc(1, sizeof(*f->hll));
+}
+
+static void
+fstate_free(struct dh_agg_fstate *f)
+{
+	dh_xsum_release(&f->xs);
+	free(f->vals);
+	free(f->first.p);
+	free(f->last.p);
+	if (f->dist != NULL) {
+		dh_keyset_release(f->dist);
+		free(f->dist);
+	}
+	if (f->hll != NULL) {
+		dh_hll_release(f->hll);
+		free(f->hll);
+	}
+}
+
+struct dh_agg_state *
+dh_agg_new(const struct dh_agg_spec *s)
+{
+	struct dh_agg_state *st =
+		dh_xcalloc(1, sizeof(*st) + s->nfields * sizeof(struct dh_agg_fstate));
+	size_t i;
+
+	for (i = 0; i < s->nfields; i++)
+		fstate_init(&s->fields[i], &st->f[i]);
+	return st;
+}
+
+void
+dh_agg_free(const struct dh_agg_spec *s, struct dh_agg_state *st)
+{
+	size_t i;
+
+	if (st == NULL)
+		return;
+	for (i = 0; i < s->nfields; i++)
+		fstate_free(&st->f[i]);
+	free(st);
+}
+
+void
+dh_agg_clear(const struct dh_agg_spec *s, struct dh_agg_state *st)
+{
+	size_t i;
+
+	st->count = 0;
+	for (i = 0; i < s->nfields; i++) {
+		fstate_free(&st->f[i]);
+		fstate_init(&s->fields[i], &st->f[i]);
+	}
+}
+
+void
+dh_agg_scratch_release(struct dh_agg_scratch *sc)
+{
+	dh_buf_release(&sc->text);
+	dh_buf_release(&sc->err);
+	dh_canon_release(&sc->canon);
+	free(sc->fv);
+	free(sc->present);
+	free(sc->iv);
+	free(sc->dv);
+	free(sc->kind);
+	memset(sc, 0, sizeof(*sc));
+}
+
+static void
+val_set(struct dh_agg_val *v, enum dh_vtype type, const char *p, size_t n)
+{
+	if (v->cap < n + 1) {
+		v->cap = n + 16;
+		free(v->p);
+		v->p = dh_xmalloc(v->cap);
+	}
+	memcpy(v->p, p, n);
+	v->len = n;
+	v->type = type;
+}
+
+static int
+is_null(const struct dh_field *f)
+{
+	return f->type == DH_V_NULL || f->vlen == 0 || (f->type == DH_V_JSTR && f->vlen == 2);
+}
+
+static void
+scratch_size(struct dh_agg_scratch *sc, size_t n)
+{
+	if (sc->n >= n)
+		return;
+	sc->fv = dh_xreallocarray(sc->fv, n, sizeof(*sc->fv));
+	sc->present = dh_xreallocarray(sc->present, n, sizeof(*sc->present));
+	sc->iv = dh_xreallocarray(sc->iv, n, sizeof(*sc->iv));
+	sc->dv = dh_xreallocarray(sc->dv, n, sizeof(*sc->dv));
+	sc->kind = dh_xreallocarray(sc->kind, n, sizeof(*sc->kind));
+	sc->n = n;
+}
+
+/* The value of field i as a number into the scratch: 0 or -1 (err). */
+static int
+number_of(const struct dh_agg_spec *s, size_t i, struct dh_agg_scratch *sc)
+{
+	const struct dh_field *v = &sc->fv[i];
+	const char *p = v->val;
+	size_t n = v->vlen;
+	char q[80];
+
+	if (v->type == DH_V_JSTR || v->type == DH_V_STR)
+		dh_field_text(v, &sc->text, &p, &n);
+	sc->kind[i] = DH_NUM_NONE;
+	if (v->type == DH_V_NUM || v->type == DH_V_STR || v->type == DH_V_JSTR)
+		sc->kind[i] = dh_num_parse(p, n, &sc->iv[i], &sc->dv[i]);
+	if (sc->kind[i] == DH_NUM_NONE) {
+		dh_buf_reset(&sc->err);
+		dh_buf_addf(&sc->err, "field \"%s\": not a number: %s", s->fields[i].path,
+			    dh_quote(p, n, q, sizeof(q)));
+		return -1;
+	}
+	if (sc->kind[i] == DH_NUM_FLOAT && !isfinite(sc->dv[i])) {
+		dh_buf_reset(&sc->err);
+		dh_buf_addf(&sc->err, "field \"%s\": number out of range: %s", s->fields[i].path,
+			    dh_quote(p, n, q, sizeof(q)));
+		return -1;
+	}
+	if (sc->kind[i] == DH_NUM_BIG) {
+		dh_buf_reset(&sc->err);
+		dh_buf_addf(&sc->err, "field \"%s\": integer beyond 64 bits: %s",
+			    s->fields[i].path, dh_quote(p, n, q, sizeof(q)));
+		return -1;
+	}
+	return 0;
+}
+
+static void
+add_number(struct dh_agg_fstate *f, unsigned needs, enum dh_num_kind kind, int64_t iv,
+	   double dv)
+{
+	f->num++;
+	if (kind == DH_NUM_INT) {
+		f->isum += iv; /* checked by number_of */
+		if (f->num == 1 || iv < f->imin)
+			f->imin = iv;
+		if (f->num == 1 || iv > f->imax)
+			f->imax = iv;
+	} else {
+		f->nfloat++;
+		dh_xsum_add(&f->xs, dv);
+	}
+	if (f->num == 1 || dv < f->dmin)
+		f->dmin = dv;
+	if (f->num == 1 || dv > f->dmax)
+		f->dmax = dv;
+	if (needs & DH_AGG_WELFORD) {
+		double delta = dv - f->wmean;
+
+		f->wmean += delta / (double)f->num;
+		f->wm2 += delta * (dv - f->wmean);
+	}
+	if (needs & DH_AGG_VALUES) {
+		if (f->nvals == f->capvals) {
+			f->capvals = f->capvals ? 2 * f->capvals : 4;
+			f->vals = dh_xreallocarray(f->vals, f->capvals, sizeof(*f->vals));
+		}
+		f->vals[f->nvals++] = dv;
+	}
+}
+
+static struct dh_key
+value_key(const struct dh_field *v, struct dh_agg_scratch *sc)
+{
+	dh_buf_reset(&sc->canon.out);
+	dh_canon_value(&sc->canon.out, v->type, v->val, v->vlen, &sc->canon.scratch);
+	return dh_key_of(sc->canon.out.data, sc->canon.out.len);
+}
+
+int
+dh_agg_prepare(const struct dh_agg_spec *s, const struct dh_record *rec,
+	       struct dh_agg_scratch *sc, unsigned long long *invalid)
+{
+	size_t i;
+
+	scratch_size(sc, s->nfields);
+	for (i = 0; i < s->nfields; i++) {
+		const struct dh_agg_field *fd = &s->fields[i];
+
+		sc->present[i] = dh_record_lookup(rec, fd->path, fd->plen, '.', &sc->fv[i]) &&
+				 !is_null(&sc->fv[i]);
+		if (sc->present[i] && (fd->needs & DH_AGG_NUM) && number_of(s, i, sc) != 0) {
+			if (!s->skip_invalid)
+				return -1;
+			sc->kind[i] = DH_NUM_NONE;
+			(*invalid)++;
+		}
+	}
+	return 0;
+}
+
+int
+dh_agg_apply(const struct dh_agg_spec *s, struct dh_agg_state *st, struct dh_agg_scratch *sc)
+{
+	size_t i;
+
+	/* an integer sum that would overflow leaves the state as it was */
+	for (i = 0; i < s->nfields; i++) {
+		int64_t sum;
+
+		if (sc->present[i] && sc->kind[i] == DH_NUM_INT &&
+		    __builtin_add_overflow(st->f[i].isum, sc->iv[i], &sum)) {
+			char b[24];
+
+			dh_num_fmt_int(sc->iv[i], b);
+			dh_buf_reset(&sc->err);
+			dh_buf_addf(&sc->err, "field \"%s\": the integer sum overflows 64 bits at %s",
+				    s->fields[i].path, b);
+			return -1;
+		}
+	}
+	st->count++;
+	for (i = 0; i < s->nfields; i++) {
+		const struct dh_agg_field *fd = &s->fields[i];
+		struct dh_agg_fstate *f = &st->f[i];
+		const struct dh_field *v = &sc->fv[i];
+
+		if (!sc->present[i]) {
+			f->nulls++;
+			continue;
+		}
+		f->cnt++;
+		if ((fd->needs & DH_AGG_NUM) && sc->kind[i] != DH_NUM_NONE)
+			add_number(f, fd->needs, sc->kind[i], sc->iv[i], sc->dv[i]);
+		if ((fd->needs & DH_AGG_FIRST_V) && f->cnt == 1)
+			val_set(&f->first, v->type, v->val, v->vlen);
+		if (fd->needs & DH_AGG_LAST_V)
+			val_set(&f->last, v->type, v->val, v->vlen);
+		if (fd->needs & (DH_AGG_DIST | DH_AGG_HLL)) {
+			struct dh_key k = value_key(v, sc);
+
+			if (f->dist != NULL)
+				dh_keyset_put(f->dist, k, 0, NULL);
+			if (f->hll != NULL)
+				dh_hll_add(f->hll, k.lo);
+		}
+	}
+	return 0;
+}
+
+static int
+merge_field(const struct dh_agg_field *fd, struct dh_agg_fstate *d, const struct dh_agg_fstate *s,
+	    struct dh_buf *err)
+{
+	if (s->num > 0) {
+		if (__builtin_add_overflow(d->isum, s->isum, &d->isum)) {
+			dh_buf_addf(err, "field \"%s\": integer sum overflows 64 bits", fd->path);
+			return -1;
+		}
+		if (d->num - d->nfloat == 0 || (s->num - s->nfloat > 0 && s->imin < d->imin))
+			d->imin = s->imin;
+		if (d->num - d->nfloat == 0 || (s->num - s->nfloat > 0 && s->imax > d->imax))
+			d->imax = s->imax;
+		if (d->num == 0 || s->dmin < d->dmin)
+			d->dmin = s->dmin;
+		if (d->num == 0 || s->dmax > d->dmax)
+			d->dmax = s->dmax;
+		dh_xsum_merge(&d->xs, &s->xs);
+		if (fd->needs & DH_AGG_WELFORD) {
+			double n = (double)(d->num + s->num), delta = s->wmean - d->wmean;
+
+			d->wm2 += s->wm2 + delta * delta * (double)d->num * (double)s->num / n;
+			d->wmean += delta * (double)s->num / n;
+		}
+		if (s->nvals > 0) {
+			if (d->nvals + s->nvals > d->capvals) {
+				d->capvals = d->nvals + s->nvals;
+				d->vals = dh_xreallocarray(d->vals, d->capvals, sizeof(*d->vals));
+			}
+			memcpy(d->vals + d->nvals, s->vals, s->nvals * sizeof(*s->vals));
+			d->nvals += s->nvals;
+		}
+		d->num += s->num;
+		d->nfloat += s->nfloat;
+	}
+	if (s->first.len > 0 && d->first.len == 0)
+		val_set(&d->first, s->first.type, s->first.p, s->first.len);
+	if (s->last.len > 0)
+		val_set(&d->last, s->last.type, s->last.p, s->last.len);
+	if (s->dist != NULL && d->dist != NULL) {
+		size_t i;
+
+		for (i = 0; i < s->dist->cap; i++)
+			if (dh_keyset_used(s->dist, i))
+				dh_keyset_put(d->dist, s->dist->keys[i], 0, NULL);
+	}
+	if (s->hll != NULL && d->hll != NULL)
+		dh_hll_merge(d->hll, s->hll);
+	d->cnt += s->cnt;
+	d->nulls += s->nulls;
+	return 0;
+}
+
+int
+dh_agg_merge(const struct dh_agg_spec *s, struct dh_agg_state *dst,
+	     const struct dh_agg_state *src, struct dh_buf *err)
+{
+	size_t i;
+
+	for (i = 0; i < s->nfields; i++)
+		if (merge_field(&s->fields[i], &dst->f[i], &src->f[i], err) != 0)
+			return -1;
+	dst->count += src->count;
+	return 0;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Type 7: linear between the closest ranks of the sorted values. */
+static double
+percentile(const double *v, size_t n, double p)
+{
+	double h = (double)(n - 1) * p / 100, lo = floor(h);
+	size_t i = (size_t)lo;
+
+	if (i + 1 >= n || h == lo)
+		return v[i < n ? i : n - 1];
+	return v[i] + (h - lo) * (v[i + 1] - v[i]);
+}
+
+static void
+put_num(struct dh_record *out, const char *name, double d)
+{
+	char b[32];
+	size_t n = dh_num_fmt(d, b);
+
+	dh_record_add(out, name, strlen(name), DH_ARENA_REF(dh_record_stash(out, b, n)), n,
+		      DH_V_NUM);
+}
+
+static void
+put_int(struct dh_record *out, const char *name, int64_t v)
+{
+	char b[24];
+	size_t n = dh_num_fmt_int(v, b);
+
+	dh_record_add(out, name, strlen(name), DH_ARENA_REF(dh_record_stash(out, b, n)), n,
+		      DH_V_NUM);
+}
+
+static void
+put_null(struct dh_record *out, const char *name)
+{
+	dh_record_add(out, name, strlen(name), "null", 4, DH_V_NULL);
+}
+
+static void
+put_val(struct dh_record *out, const char *name, const struct dh_agg_val *v)
+{
+	if (v->len == 0) {
+		put_null(out, name);
+		return;
+	}
+	dh_record_add(out, name, strlen(name), DH_ARENA_REF(dh_record_stash(out, v->p, v->len)),
+		      v->len, v->type);
+}
+
+/* The exact total of a field's numbers, rounded once. */
+static double
+total(struct dh_agg_fstate *f)
+{
+	struct dh_xsum x = DH_XSUM_INIT;
+	double r;
+
+	if (f->nfloat == 0)
+		return (double)f->isum;
+	dh_xsum_merge(&x, &f->xs);
+	dh_xsum_add_int(&x, f->isum);
+	r = dh_xsum_value(&x);
+	dh_xsum_release(&x);
+	return r;
+}
+
+int
+dh_agg_result(const struct dh_agg_spec *s, struct dh_agg_state *st, struct dh_record *out,
+	      struct dh_buf *err)
+{
+	size_t i;
+
+	for (i = 0; i < s->nitems; i++) {
+		const struct dh_agg_item *it = &s->items[i];
+		struct dh_agg_fstate *f = it->field >= 0 ? &st->f[it->field] : NULL;
+		int ints = f != NULL && f->nfloat == 0;
+		double t;
+
+		switch (it->kind) {
+		case DH_AGG_COUNT:
+			put_int(out, it->name, (int64_t)(f ? f->cnt : st->count));
+			break;
+		case DH_AGG_NULLS: put_int(out, it->name, (int64_t)f->nulls); break;
+		case DH_AGG_SUM:
+		case DH_AGG_MEAN:
+			if (it->kind == DH_AGG_SUM && ints) {
+				put_int(out, it->name, f->isum);
+				break;
+			}
+			t = total(f);
+			if (!isfinite(t)) {
+				dh_buf_addf(err, "field \"%s\": the sum is beyond the range of a "
+						 "double", s->fields[it->field].path);
+				return -1;
+			}
+			if (it->kind == DH_AGG_MEAN && f->num == 0)
+				put_null(out, it->name);
+			else
+				put_num(out, it->name, it->kind == DH_AGG_SUM ? t : t / (double)f->num);
+			break;
+		case DH_AGG_MIN:
+		case DH_AGG_MAX:
+			if (f->num == 0)
+				put_null(out, it->name);
+			else if (ints)
+				put_int(out, it->name, it->kind == DH_AGG_MIN ? f->imin : f->imax);
+			else
+				put_num(out, it->name, it->kind == DH_AGG_MIN ? f->dmin : f->dmax);
+			break;
+		case DH_AGG_VAR:
+		case DH_AGG_STDDEV:
+			if (f->num < 2) {
+				put_null(out, it->name);
+				break;
+			}
+			t = f->wm2 / (double)(f->num - 1);
+			put_num(out, it->name, it->kind == DH_AGG_VAR ? t : sqrt(t));
+			break;
+		case DH_AGG_MEDIAN:
+		case DH_AGG_PCT:
+			if (f->nvals == 0) {
+				put_null(out, it->name);
+				break;
+			}
+			qsort(f->vals, f->nvals, sizeof(*f->vals), cmp_double);
+			put_num(out, it->name,
+				percentile(f->vals, f->nvals, it->kind == DH_AGG_MEDIAN ? 50 : it->pct));
+			break;
+		case DH_AGG_FIRST: put_val(out, it->name, &f->first); break;
+		case DH_AGG_LAST: put_val(out, it->name, &f->last); break;
+		case DH_AGG_DISTINCT: put_int(out, it->name, (int64_t)f->dist->n); break;
+		case DH_AGG_APPROX:
+			put_int(out, it->name, (int64_t)llround(dh_hll_estimate(f->hll)));
+			break;
+		}
+	}
+	return 0;
+}
+
+/* Saved states: {"n":N,"f":[{field state}...]} with only the parts the
+ * spec needs; doubles as the shortest text that reads back the same. */
+
+static void
+json_num(struct dh_buf *out, const char *key, double d)
+{
+	char b[32];
+
+	dh_buf_addf(out, ",\"%s\":", key);
+	dh_buf_add(out, b, dh_num_fmt(d, b));
+}
+
+static void
+json_val(struct dh_buf *out, const char *key, const struct dh_agg_val *v)
+{
+	size_t bad;
+
+	if (v->len == 0)
+		return;
+	dh_buf_addf(out, ",\"%s\":", key);
+	if (v->type == DH_V_STR)
+		dh_json_quote(out, v->p, v->len, &bad);
+	else
+		dh_buf_add(out, v->p, v->len);
+}
+
+void
+dh_agg_state_json(const struct dh_agg_spec *s, struct dh_agg_state *st, struct dh_buf *out)
+{
+	size_t i, k;
+
+	dh_buf_addf(out, "{\"n\":%llu,\"f\":[", (unsigned long long)st->count);
+	for (i = 0; i < s->nfields; i++) {
+		const struct dh_agg_field *fd = &s->fields[i];
+		struct dh_agg_fstate *f = &st->f[i];
+
+		dh_buf_addf(out, "%s{\"cnt\":%llu,\"nulls\":%llu", i ? "," : "",
+			    (unsigned long long)f->cnt, (unsigned long long)f->nulls);
+		if ((fd->needs & DH_AGG_NUM) && f->num > 0) {
+			dh_buf_addf(out, ",\"num\":%llu,\"nfloat\":%llu,\"isum\":%lld",
+				    (unsigned long long)f->num, (unsigned long long)f->nfloat,
+				    (long long)f->isum);
+			if (f->num > f->nfloat)
+				dh_buf_addf(out, ",\"imin\":%lld,\"imax\":%lld", (long long)f->imin,
+					    (long long)f->imax);
+			json_num(out, "dmin", f->dmin);
+			json_num(out, "dmax", f->dmax);
+			if (f->xs.n > 0) {
+				dh_xsum_normalize(&f->xs);
+				dh_buf_addf(out, ",\"xsum\":[%d", f->xs.lo);
+				for (k = 0; k < (size_t)f->xs.n; k++)
+					dh_buf_addf(out, ",%lld", (long long)f->xs.d[k]);
+				dh_buf_addc(out, ']');
+			}
+			if (fd->needs & DH_AGG_WELFORD) {
+				json_num(out, "mean", f->wmean);
+				json_num(out, "m2", f->wm2);
+			}
+			if (fd->needs & DH_AGG_VALUES) {
+				dh_buf_adds(out, ",\"vals\":[");
+				for (k = 0; k < f->nvals; k++) {
+					char b[32];
+
+					if (k)
+						dh_buf_addc(out, ',');
+					dh_buf_add(out, b, dh_num_fmt(f->vals[k], b));
+				}
+				dh_buf_addc(out, ']');
+			}
+		}
+		json_val(out, "first", &f->first);
+		json_val(out, "last", &f->last);
+		if (f->dist != NULL) {
+			int first = 1;
+
+			dh_buf_adds(out, ",\"dist\":[");
+			for (k = 0; k < f->dist->cap; k++) {
+				if (!dh_keyset_used(f->dist, k))
+					continue;
+				dh_buf_addf(out, "%s\"%016llx%016llx\"", first ? "" : ",",
+					    (unsigned long long)f->dist->keys[k].hi,
+					    (unsigned long long)f->dist->keys[k].lo);
+				first = 0;
+			}
+			dh_buf_addc(out, ']');
+		}
+		if (f->hll != NULL) {
+			int first = 1;
+			uint32_t r;
+
+			/* the registers set, as [index, rank] pairs */
+			dh_buf_adds(out, ",\"hll\":[");
+			for (r = 0; r < DH_HLL_M; r++) {
+				uint8_t rank = dh_hll_get(f->hll, r);
+
+				if (rank == 0)
+					continue;
+				dh_buf_addf(out, "%s%u,%u", first ? "" : ",", r, rank);
+				first = 0;
+			}
+			dh_buf_addc(out, ']');
+		}
+		dh_buf_addc(out, '}');
+	}
+	dh_buf_adds(out, "]}");
+}
+
+/* Readers of a saved state's members: 0 when absent or read, -1 bad. */
+static int
+get_u64(json_t *o, const char *key, uint64_t *v)
+{
+	json_t *j = json_object_get(o, key);
+
+	if (j == NULL)
+		return 0;
+	if (!json_is_integer(j) || json_integer_value(j) < 0)
+		return -1;
+	*v = (uint64_t)json_integer_value(j);
+	return 0;
+}
+
+static int
+get_i64(json_t *o, const char *key, int64_t *v)
+{
+	json_t *j = json_object_get(o, key);
+
+	if (j == NULL)
+		return 0;
+	if (!json_is_integer(j))
+		return -1;
+	*v = json_integer_value(j);
+	return 0;
+}
+
+static int
+get_dbl(json_t *o, const char *key, double *v)
+{
+	json_t *j = json_object_get(o, key);
+
+	if (j == NULL)
+		return 0;
+	if (!json_is_number(j))
+		return -1;
+	*v = json_number_value(j);
+	return 0;
+}
+
+static int
+get_val(json_t *o, const char *key, struct dh_agg_val *v)
+{
+	json_t *j = json_object_get(o, key);
+	char *text;
+
+	if (j == NULL)
+		return 0;
+	text = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+	if (text == NULL)
+		return -1;
+	val_set(v,
+		json_is_string(j) ? DH_V_JSTR
+		: json_is_number(j) ? DH_V_NUM
+		: json_is_true(j) ? DH_V_TRUE
+		: json_is_false(j) ? DH_V_FALSE
+		: json_is_object(j) ? DH_V_OBJ
+		: json_is_array(j) ? DH_V_ARR : DH_V_NULL,
+		text, strlen(text));
+	free(text);
+	return 0;
+}
+
+static int
+read_field(const struct dh_agg_field *fd, json_t *o, struct dh_agg_fstate *f)
+{
+	json_t *a, *e;
+	size_t k;
+
+	if (!json_is_object(o) || get_u64(o, "cnt", &f->cnt) || get_u64(o, "nulls", &f->nulls) ||
+	    get_u64(o, "num", &f->num) || get_u64(o, "nfloat", &f->nfloat) ||
+	    get_i64(o, "isum", &f->isum) || get_i64(o, "imin", &f->imin) ||
+	    get_i64(o, "imax", &f->imax) || get_dbl(o, "dmin", &f->dmin) ||
+	    get_dbl(o, "dmax", &f->dmax) || get_dbl(o, "mean", &f->wmean) ||
+	    get_dbl(o, "m2", &f->wm2) || get_val(o, "first", &f->first) ||
+	    get_val(o, "last", &f->last) || f->nfloat > f->num)
+		return -1;
+	if ((a = json_object_get(o, "xsum")) != NULL) {
+		json_t *lo = json_array_get(a, 0);
+
+		if (!json_is_array(a) || !json_is_integer(lo) || json_integer_value(lo) < 0 ||
+		    json_integer_value(lo) > 100 || json_array_size(a) > 80)
+			return -1;
+		for (k = 1; k < json_array_size(a); k++) {
+			e = json_array_get(a, k);
+			if (!json_is_integer(e))
+				return -1;
+			dh_xsum_add_digit(&f->xs, (int)json_integer_value(lo) + (int)k - 1,
+					  json_integer_value(e));
+		}
+	}
+	if ((a = json_object_get(o, "vals")) != NULL) {
+		if (!json_is_array(a) || !(fd->needs & DH_AGG_VALUES))
+			return -1;
+		f->nvals = f->capvals = json_array_size(a);
+		f->vals = dh_xreallocarray(NULL, f->capvals + 1, sizeof(*f->vals));
+		json_array_foreach(a, k, e) {
+			if (!json_is_number(e))
+				return -1;
+			f->vals[k] = json_number_value(e);
+		}
+	}
+	if ((a = json_object_get(o, "dist")) != NULL) {
+		if (!json_is_array(a) || f->dist == NULL)
+			return -1;
+		json_array_foreach(a, k, e) {
+			const char *h = json_string_value(e);
+			struct dh_key key;
+			unsigned long long hi, lo;
+
+			if (h == NULL || strlen(h) != 32 || sscanf(h, "%16llx%16llx", &hi, &lo) != 2)
+				return -1;
+			key.hi = hi;
+			key.lo = lo;
+			if ((key.hi | key.lo) == 0)
+				return -1;
+			dh_keyset_put(f->dist, key, 0, NULL);
+		}
+	}
+	if ((a = json_object_get(o, "hll")) != NULL) {
+		if (!json_is_array(a) || f->hll == NULL || json_array_size(a) % 2 != 0)
+			return -1;
+		for (k = 0; k < json_array_size(a); k += 2) {
+			json_int_t idx = json_integer_value(json_array_get(a, k));
+			json_int_t rank = json_integer_value(json_array_get(a, k + 1));
+
+			if (idx < 0 || idx >= (json_int_t)DH_HLL_M || rank < 1 || rank > 64)
+				return -1;
+			dh_hll_set(f->hll, (uint32_t)idx, (uint8_t)rank);
+		}
+	}
+	return 0;
+}
+
+int
+dh_agg_state_read(const struct dh_agg_spec *s, json_t *j, struct dh_agg_state **stp,
+		  struct dh_buf *err)
+{
+	struct dh_agg_state *st = dh_agg_new(s);
+	json_t *fa = json_object_get(j, "f");
+	size_t i;
+
+	if (!json_is_object(j) || get_u64(j, "n", &st->count) != 0 || !json_is_array(fa) ||
+	    json_array_size(fa) != s->nfields)
+		goto bad;
+	for (i = 0; i < s->nfields; i++)
+		if (read_field(&s->fields[i], json_array_get(fa, i), &st->f[i]) != 0) {
+			dh_buf_addf(err, "a bad saved state of field \"%s\"", s->fields[i].path);
+			dh_agg_free(s, st);
+			return -1;
+		}
+	*stp = st;
+	return 0;
+bad:
+	dh_buf_adds(err, "a bad saved state");
+	dh_agg_free(s, st);
+	return -1;
+}

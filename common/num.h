@@ -1,0 +1,61 @@
+/*
+ * num: strict numbers for aggregates.  A value is a number when all of it
+ * is a decimal number (JSON's grammar, plus a leading '+' or '.'); "inf",
+ * "nan", hex and trailing text are not.  Integers that fit in 64 bits are
+ * kept exact; doubles are printed as the shortest text that reads back as
+ * the same double.
+ *
+ * struct dh_xsum adds doubles exactly (a fixed-point integer over the
+ * whole double range, grown to the bits in use), so a sum does not depend
+ * on the order of its terms: merged partial sums equal a single run's, bit
+ * for bit, and the result is the correctly rounded sum.
+ *
+ * Ownership: struct dh_xsum owns its digits; initialise with DH_XSUM_INIT,
+ * free with dh_xsum_release().
+ */
+#ifndef DH_NUM_H
+#define DH_NUM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum dh_num_kind {
+	DH_NUM_NONE,  /* not a number */
+	DH_NUM_INT,   /* an integer in int64 range: *i and *d */
+	DH_NUM_BIG,   /* an integer beyond int64: *d only */
+	DH_NUM_FLOAT, /* fraction or exponent: *d */
+};
+
+/* Classify and convert s[0..n). */
+enum dh_num_kind dh_num_parse(const char *s, size_t n, int64_t *i, double *d);
+
+/* The shortest text that strtod reads back as d ("0.1", "1e+300", "3");
+ * out needs 32 bytes; returns the length.  d must be finite. */
+size_t dh_num_fmt(double d, char out[32]);
+/* An int64 in decimal; out needs 24 bytes; returns the length. */
+size_t dh_num_fmt_int(int64_t v, char out[24]);
+
+struct dh_xsum {
+	int64_t *d;  /* base 2^32 digits, least significant first */
+	int lo, n;   /* d[0] is digit lo; n digits (0: the sum is 0) */
+	uint32_t adds; /* additions since the carries were last propagated */
+};
+
+#define DH_XSUM_INIT {NULL, 0, 0, 0}
+
+/* Add a finite double exactly. */
+void dh_xsum_add(struct dh_xsum *x, double v);
+/* Add an int64 exactly. */
+void dh_xsum_add_int(struct dh_xsum *x, int64_t v);
+/* x += y, exactly. */
+void dh_xsum_merge(struct dh_xsum *x, const struct dh_xsum *y);
+/* The sum correctly rounded to a double (±HUGE_VAL when it overflows). */
+double dh_xsum_value(struct dh_xsum *x);
+/* Propagate carries: every digit but the top one in [0, 2^32).  The
+ * digits can then be written out and read back with dh_xsum_set_digit. */
+void dh_xsum_normalize(struct dh_xsum *x);
+/* x += digit * 2^(32*pos): for reading a saved sum back. */
+void dh_xsum_add_digit(struct dh_xsum *x, int pos, int64_t digit);
+void dh_xsum_release(struct dh_xsum *x);
+
+#endif
