@@ -1,4 +1,5 @@
 /* dh-agg: group-by aggregates, event-time windows, mergeable states. */
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "input.h"
 #include "manifest.h"
 #include "opt.h"
+#include "pmap.h"
 #include "reader.h"
 #include "reject.h"
 #include "stats.h"
@@ -98,6 +100,7 @@ struct agg {
 	unsigned long long *nlate;
 	struct dh_rejects rj;
 	struct dh_stats st;
+	int nthreads;
 };
 
 static void
@@ -163,6 +166,132 @@ format_of(const struct agg *a, struct dh_input *in, const char *path)
 	return fmt;
 }
 
+/*
+ * Big files without a window in chunks on every CPU: each worker groups
+ * its chunks into a table of its own, with each record's position (the
+ * chunk's number, then the record's), and at the end the tables merge
+ * into the main one, so that first, last and the order of groups are a
+ * sequential run's.  Bad records reach the main thread in input order.
+ */
+#define POS_BITS 22 /* records of a chunk: a chunk is 4 MiB */
+
+struct par {
+	struct agg *a;
+	struct dh_win *w;
+	const char *name;
+	unsigned rflags;
+	enum dh_format fmt;
+	const struct dh_reader *header;
+	uint64_t base; /* the first chunk's number */
+	pthread_mutex_t mu;
+	struct lane **lanes;
+	size_t nlanes;
+};
+
+struct lane {
+	struct par *par;
+	struct dh_reader r;
+	struct dh_record rec;
+	struct dh_win w;
+	uint64_t maxseq;
+};
+
+static void *
+lane_new(void *arg)
+{
+	struct par *p = arg;
+	struct lane *l = dh_xcalloc(1, sizeof(*l));
+
+	l->par = p;
+	dh_win_init(&l->w, p->w->agg, &p->w->win, p->w->keys, p->w->klens, p->w->nkeys, NULL,
+		    DH_UNIT_S, p->w->partial, &p->w->out);
+	pthread_mutex_lock(&p->mu);
+	p->lanes = dh_xreallocarray(p->lanes, p->nlanes + 1, sizeof(*p->lanes));
+	p->lanes[p->nlanes++] = l;
+	pthread_mutex_unlock(&p->mu);
+	return l;
+}
+
+static void
+lane_done(void *ts)
+{
+	(void)ts; /* the main thread merges and frees the lanes */
+}
+
+static void
+lane_work(void *ts, struct dh_pmap_job *job)
+{
+	struct lane *l = ts;
+	struct dh_input in;
+	uint64_t idx = 0;
+	int rc;
+
+	dh_input_open_mem(&in, job->in, job->inlen, l->par->name);
+	dh_reader_open(&l->r, &in, l->par->fmt, l->par->rflags);
+	if (l->par->header != NULL)
+		dh_reader_share_header(&l->r, l->par->header);
+	if (job->seq > l->maxseq)
+		l->maxseq = job->seq;
+	while ((rc = dh_read(&l->r, &l->rec)) != 0) {
+		job->records_in++;
+		if (rc < 0) {
+			dh_pmap_bad(job, l->rec.line, l->rec.raw, l->rec.rawlen, l->r.err.data);
+			continue;
+		}
+		l->w.pos = ((l->par->base + job->seq) << POS_BITS) | idx++;
+		if (dh_win_add(&l->w, &l->rec) != 0)
+			dh_pmap_bad(job, l->rec.line, l->rec.raw, l->rec.rawlen, l->w.err.data);
+	}
+	job->lines = in.line;
+	dh_reader_close(&l->r);
+	dh_input_close(&in);
+}
+
+static void
+lane_bad(void *arg, unsigned long long line, const char *raw, size_t rawlen, const char *reason)
+{
+	struct par *p = arg;
+
+	p->a->st.rejected++;
+	dh_reject(&p->a->rj, p->name, line, raw, rawlen, reason);
+}
+
+static void
+agg_parallel(struct agg *a, struct dh_win *w, struct dh_input *in, enum dh_format fmt,
+	     const struct dh_reader *r, unsigned rflags)
+{
+	struct par p;
+	struct dh_pmap_ops ops = {lane_new, lane_done, lane_work, lane_bad, &p,
+				  fmt == DH_FMT_CSV ? dh_csv_cut : NULL, NULL};
+	uint64_t maxseq = 0;
+	size_t i;
+
+	memset(&p, 0, sizeof(p));
+	p.a = a;
+	p.w = w;
+	p.name = in->loc.name;
+	p.rflags = rflags;
+	p.fmt = fmt;
+	p.header = dh_format_delimited(fmt) ? r : NULL;
+	p.base = (w->pos >> POS_BITS) + 1;
+	pthread_mutex_init(&p.mu, NULL);
+	dh_pmap_lines(in, a->nthreads, &ops, &a->out, &a->st.records_in, &a->st.records_out);
+	for (i = 0; i < p.nlanes; i++) {
+		struct lane *l = p.lanes[i];
+
+		if (dh_win_absorb(w, &l->w) != 0)
+			dh_die(DH_EXIT_DATA, "%s: %s", p.name, w->err.data);
+		if (l->maxseq > maxseq)
+			maxseq = l->maxseq;
+		dh_win_release(&l->w);
+		dh_record_release(&l->rec);
+		free(l);
+	}
+	w->pos = (p.base + maxseq + 1) << POS_BITS;
+	free(p.lanes);
+	pthread_mutex_destroy(&p.mu);
+}
+
 static void
 agg_file(struct agg *a, struct dh_win *w, const char *path, unsigned rflags)
 {
@@ -170,7 +299,8 @@ agg_file(struct agg *a, struct dh_win *w, const char *path, unsigned rflags)
 	struct dh_reader r;
 	struct dh_record rec = DH_RECORD_INIT;
 	enum dh_format fmt;
-	int rc;
+	unsigned long long nread = 0;
+	int rc, par;
 
 	dh_input_open(&in, path);
 	in.idle = flush_out;
@@ -178,8 +308,14 @@ agg_file(struct agg *a, struct dh_win *w, const char *path, unsigned rflags)
 	fmt = format_of(a, &in, path);
 	if (a->to == DH_FMT_NONE)
 		a->to = fmt == DH_FMT_JSON ? DH_FMT_JSONL : fmt;
+	par = w->win.kind == DH_WIN_NONE &&
+	      dh_pmap_fits(&in, fmt, a->nthreads, a->rj.path != NULL);
 	dh_reader_open(&r, &in, fmt, rflags);
-	while ((rc = dh_read(&r, &rec)) != 0) {
+	/* one by one until the header and a first record are read, and no
+	 * CSV row is half used; then, when allowed, in parallel */
+	while ((!par || nread == 0 || r.rem_len > 0 || (dh_format_delimited(fmt) && !r.have_header)) &&
+	       (rc = dh_read(&r, &rec)) != 0) {
+		nread++;
 		a->st.records_in++;
 		if (rc < 0) {
 			a->st.rejected++;
@@ -194,6 +330,8 @@ agg_file(struct agg *a, struct dh_win *w, const char *path, unsigned rflags)
 			late(a, &rec, fmt, in.loc.name);
 		}
 	}
+	if (par && nread > 0)
+		agg_parallel(a, w, &in, fmt, &r, rflags);
 	a->st.bytes_in += in.bytes_raw;
 	dh_reader_close(&r);
 	dh_input_close(&in);
@@ -372,6 +510,7 @@ main(int argc, char **argv)
 			a.to = DH_FMT_JSONL;
 	}
 
+	a.nthreads = dh_pmap_threads();
 	dh_stats_start(&a.st);
 	a.nlate = dh_stats_counter(&a.st, "late");
 	ninvalid = dh_stats_counter(&a.st, "invalid");

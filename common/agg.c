@@ -399,10 +399,14 @@ dh_agg_apply(const struct dh_agg_spec *s, struct dh_agg_state *st, struct dh_agg
 		f->cnt++;
 		if ((fd->needs & DH_AGG_NUM) && sc->kind[i] != DH_NUM_NONE)
 			add_number(f, fd->needs, sc->kind[i], sc->iv[i], sc->dv[i]);
-		if ((fd->needs & DH_AGG_FIRST_V) && f->cnt == 1)
+		if ((fd->needs & DH_AGG_FIRST_V) && f->cnt == 1) {
 			val_set(&f->first, v->type, v->val, v->vlen);
-		if (fd->needs & DH_AGG_LAST_V)
+			f->first_pos = sc->pos;
+		}
+		if (fd->needs & DH_AGG_LAST_V) {
 			val_set(&f->last, v->type, v->val, v->vlen);
+			f->last_pos = sc->pos;
+		}
 		if (fd->needs & (DH_AGG_DIST | DH_AGG_HLL)) {
 			struct dh_key k = value_key(v, sc);
 
@@ -450,10 +454,14 @@ merge_field(const struct dh_agg_field *fd, struct dh_agg_fstate *d, const struct
 		d->num += s->num;
 		d->nfloat += s->nfloat;
 	}
-	if (s->first.len > 0 && d->first.len == 0)
+	if (s->first.len > 0 && (d->first.len == 0 || s->first_pos < d->first_pos)) {
 		val_set(&d->first, s->first.type, s->first.p, s->first.len);
-	if (s->last.len > 0)
+		d->first_pos = s->first_pos;
+	}
+	if (s->last.len > 0 && (d->last.len == 0 || s->last_pos >= d->last_pos)) {
 		val_set(&d->last, s->last.type, s->last.p, s->last.len);
+		d->last_pos = s->last_pos;
+	}
 	if (s->dist != NULL && d->dist != NULL) {
 		size_t i;
 

@@ -101,6 +101,7 @@ struct dh_agg_fstate {
 	double *vals;      /* median, pNN */
 	size_t nvals, capvals;
 	struct dh_agg_val first, last;
+	uint64_t first_pos, last_pos; /* the records they came from */
 	struct dh_keyset *dist;
 	struct dh_hll *hll;
 };
@@ -120,6 +121,7 @@ struct dh_agg_scratch {
 	double *dv;
 	enum dh_num_kind *kind;
 	size_t n;
+	uint64_t pos; /* the record's position in the input, for first/last */
 };
 
 /* Parse "count,sum:price,p95:price": 0, or -1 with why in err. */
@@ -146,8 +148,9 @@ int dh_agg_prepare(const struct dh_agg_spec *s, const struct dh_record *rec,
 		   struct dh_agg_scratch *sc, unsigned long long *invalid);
 int dh_agg_apply(const struct dh_agg_spec *s, struct dh_agg_state *st,
 		 struct dh_agg_scratch *sc);
-/* dst += src, src's first and last coming after dst's: 0, or -1 with why
- * in err (an integer sum that overflows). */
+/* dst += src: 0, or -1 with why in err (an integer sum that overflows).
+ * first and last go by the positions of their records; of equal ones
+ * (saved states carry none), dst's first and src's last win. */
 int dh_agg_merge(const struct dh_agg_spec *s, struct dh_agg_state *dst,
 		 const struct dh_agg_state *src, struct dh_buf *err);
 /* Add the results to out, one field per item, as references into its

@@ -297,6 +297,7 @@ dh_pmap_lines(struct dh_input *in, int nthreads, const struct dh_pmap_ops *ops,
 	pthread_t *th;
 	char *carry = NULL;
 	size_t ncarry = 0, capcarry = 0, next_fill = 0, next_write = 0, i;
+	unsigned long long nchunks = 0;
 	int t, more = 1;
 
 	memset(&pm, 0, sizeof(pm));
@@ -344,6 +345,7 @@ dh_pmap_lines(struct dh_input *in, int nthreads, const struct dh_pmap_ops *ops,
 				      : fill(in, ops, job, &carry, &ncarry, &capcarry);
 		if (!more)
 			continue;
+		job->seq = nchunks++;
 		pthread_mutex_lock(&pm.mu);
 		job->state = READY;
 		next_fill = (next_fill + 1) % pm.njobs;

@@ -36,6 +36,7 @@ struct dh_pmap_job {
 	char *in;
 	size_t inlen, incap;
 	struct dh_out out;
+	unsigned long long seq;   /* the chunk's number in the input, from 0 */
 	unsigned long long lines; /* lines in the chunk */
 	unsigned long long records_in, records_out;
 	struct dh_pmap_bad *bad;

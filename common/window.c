@@ -14,7 +14,7 @@ struct dh_win_pane {
 	struct dh_agg_state *st;
 	struct dh_agg_state *prev; /* retract: what the last pane said */
 	int64_t prev_start, prev_end;
-	uint64_t seq;
+	uint64_t seq, first_pos;
 	uint32_t gid, npanes, ver;
 	int32_t next; /* the group's next live pane; free list link */
 	int emitted, live;
@@ -264,6 +264,7 @@ new_pane(struct dh_win *w, uint32_t g, int64_t start, int64_t end)
 	p->gid = g;
 	p->st = dh_agg_new(w->agg);
 	p->seq = w->seq++;
+	p->first_pos = w->pos;
 	p->live = 1;
 	p->next = w->ghead[g];
 	w->ghead[g] = i;
@@ -565,11 +566,13 @@ dh_win_add(struct dh_win *w, const struct dh_record *rec)
 		dh_buf_add(&w->err, w->sc.err.data, w->sc.err.len);
 		return -1;
 	}
+	w->sc.pos = w->pos;
 	switch (w->win.kind) {
 	case DH_WIN_NONE:
 		g = group_of(w, rec);
 		if ((i = w->ghead[g]) < 0)
 			i = new_pane(w, g, 0, 0);
+		w->pos++;
 		return count_in(w, i);
 	case DH_WIN_TUMBLING:
 	case DH_WIN_SLIDING:
@@ -603,6 +606,7 @@ dh_win_add(struct dh_win *w, const struct dh_record *rec)
 			return -1;
 		break;
 	}
+	w->pos++;
 	if (!w->partial && (!w->have_wm || t - w->win.delay > w->wm)) {
 		w->wm = t - w->win.delay;
 		w->have_wm = 1;
@@ -810,6 +814,67 @@ out:
 	return rc;
 }
 
+static size_t
+vals_len(const struct dh_win *w, const char *v)
+{
+	const char *p = v;
+	size_t i;
+
+	for (i = 0; i < w->nkeys; i++) {
+		uint32_t len;
+
+		memcpy(&len, p + 1, sizeof(len));
+		p += 1 + sizeof(len) + len;
+	}
+	return (size_t)(p - v);
+}
+
+int
+dh_win_absorb(struct dh_win *w, struct dh_win *from)
+{
+	struct dh_buf vals = DH_BUF_INIT;
+	uint32_t k;
+	int rc = 0;
+
+	for (k = 0; k < from->npanes && rc == 0; k++) {
+		struct dh_win_pane *q = &from->panes[k];
+		const char *v = group_vals(from, q->gid);
+		struct dh_key key = from->gkey[q->gid];
+		uint64_t *gv;
+		int32_t i;
+
+		if (dh_keyset_put(&w->gset, key, 0, &gv)) {
+			dh_buf_reset(&vals);
+			dh_buf_add(&vals, v, vals_len(from, v));
+			*gv = new_group(w, key, &vals);
+		}
+		if ((i = w->ghead[*gv]) < 0) {
+			i = new_pane(w, (uint32_t)*gv, 0, 0);
+			w->panes[i].first_pos = q->first_pos;
+		} else if (q->first_pos < w->panes[i].first_pos) {
+			w->panes[i].first_pos = q->first_pos;
+		}
+		dh_buf_reset(&w->err);
+		rc = dh_agg_merge(w->agg, w->panes[i].st, q->st, &w->err);
+	}
+	w->invalid += from->invalid;
+	dh_buf_release(&vals);
+	return rc;
+}
+
+struct ranked {
+	uint64_t pos;
+	uint32_t pane;
+};
+
+static int
+by_pos(const void *a, const void *b)
+{
+	uint64_t x = ((const struct ranked *)a)->pos, y = ((const struct ranked *)b)->pos;
+
+	return (x > y) - (x < y);
+}
+
 int
 dh_win_finish(struct dh_win *w)
 {
@@ -823,17 +888,26 @@ dh_win_finish(struct dh_win *w)
 			dh_keyset_put(&w->gset, dh_key_of("", 0), 0, NULL);
 			new_pane(w, new_group(w, dh_key_of("", 0), &w->scratch), 0, 0);
 		}
+		/* without a window panes are never freed; groups come out in
+		 * the order they were first seen (absorbed ones included) */
+		struct ranked *order = dh_xreallocarray(NULL, w->npanes + 1, sizeof(*order));
+		int rc = 0;
+
 		for (k = 0; k < w->npanes; k++) {
-			/* without a window panes are never freed: k is the
-			 * k-th group seen */
-			struct dh_win_pane *p = &w->panes[k];
+			order[k].pos = w->panes[k].first_pos;
+			order[k].pane = k;
+		}
+		qsort(order, w->npanes, sizeof(*order), by_pos);
+		for (k = 0; k < w->npanes && rc == 0; k++) {
+			struct dh_win_pane *p = &w->panes[order[k].pane];
 
 			if (w->partial)
 				save(w, p);
-			else if (render(w, p, p->st, 0, 0, 0, NULL, 0) != 0)
-				return -1;
+			else
+				rc = render(w, p, p->st, 0, 0, 0, NULL, 0);
 		}
-		return 0;
+		free(order);
+		return rc;
 	}
 	while (w->nheap > 0) {
 		struct dh_win_heap e = heap_pop(w);

@@ -85,6 +85,8 @@ struct dh_win {
 	size_t nheap, capheap;
 	uint64_t seq;
 
+	uint64_t pos; /* the next record's position (first, last, output
+		       * order); chunked readers set it per record */
 	int64_t wm; /* the watermark, ns */
 	int have_wm;
 
@@ -114,6 +116,10 @@ int dh_win_read_header(const char *p, size_t n, struct dh_agg_spec *agg,
 		       struct dh_buf *err);
 /* Merge one saved state line into w: 0, or -1 with why in w->err. */
 int dh_win_merge_line(struct dh_win *w, const char *p, size_t n);
+/* Without a window: merge the groups of from (another thread's, which
+ * counted other records with their own positions) into w: 0, or -1 with
+ * why in w->err. */
+int dh_win_absorb(struct dh_win *w, struct dh_win *from);
 /* End of input: emit every open pane. */
 int dh_win_finish(struct dh_win *w);
 void dh_win_release(struct dh_win *w);
