@@ -1,0 +1,313 @@
+/* Unit tests for common/num, common/hll, common/agg and keyset deletion. */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "agg.h"
+#include "hll.h"
+#include "keyset.h"
+#include "num.h"
+#include "unit.h"
+
+static void
+test_parse(void)
+{
+	int64_t i;
+	double d;
+
+	CHECK(dh_num_parse("42", 2, &i, &d) == DH_NUM_INT && i == 42);
+	CHECK(dh_num_parse("-9223372036854775808", 20, &i, &d) == DH_NUM_INT && i == INT64_MIN);
+	CHECK(dh_num_parse("9223372036854775807", 19, &i, &d) == DH_NUM_INT && i == INT64_MAX);
+	CHECK(dh_num_parse("9223372036854775808", 19, &i, &d) == DH_NUM_BIG);
+	CHECK(dh_num_parse("123456789012345678901234567890", 30, &i, &d) == DH_NUM_BIG);
+	CHECK(dh_num_parse("1.5", 3, &i, &d) == DH_NUM_FLOAT && d == 1.5);
+	CHECK(dh_num_parse("+.5", 3, &i, &d) == DH_NUM_FLOAT && d == 0.5);
+	CHECK(dh_num_parse("1e3", 3, &i, &d) == DH_NUM_FLOAT && d == 1000);
+	CHECK(dh_num_parse("-2.5E-1", 7, &i, &d) == DH_NUM_FLOAT && d == -0.25);
+	CHECK(dh_num_parse("5.", 2, &i, &d) == DH_NUM_FLOAT && d == 5);
+	CHECK(dh_num_parse("", 0, &i, &d) == DH_NUM_NONE);
+	CHECK(dh_num_parse("-", 1, &i, &d) == DH_NUM_NONE);
+	CHECK(dh_num_parse(".", 1, &i, &d) == DH_NUM_NONE);
+	CHECK(dh_num_parse("1x", 2, &i, &d) == DH_NUM_NONE);
+	CHECK(dh_num_parse("inf", 3, &i, &d) == DH_NUM_NONE);
+	CHECK(dh_num_parse("nan", 3, &i, &d) == DH_NUM_NONE);
+	CHECK(dh_num_parse("0x10", 4, &i, &d) == DH_NUM_NONE);
+	CHECK(dh_num_parse("1e", 2, &i, &d) == DH_NUM_NONE);
+	CHECK(dh_num_parse(" 1", 2, &i, &d) == DH_NUM_NONE);
+	CHECK(dh_num_parse("1 ", 2, &i, &d) == DH_NUM_NONE);
+	/* not NUL-terminated: only n bytes count */
+	CHECK(dh_num_parse("12x", 2, &i, &d) == DH_NUM_INT && i == 12);
+}
+
+static void
+test_fmt(void)
+{
+	char b[32];
+	size_t n;
+
+	n = dh_num_fmt(0.1, b);
+	CHECK_MEM(b, n, "0.1");
+	n = dh_num_fmt(0.1 + 0.2, b);
+	CHECK_MEM(b, n, "0.30000000000000004");
+	n = dh_num_fmt(3.0, b);
+	CHECK_MEM(b, n, "3");
+	n = dh_num_fmt(1e300, b);
+	CHECK_MEM(b, n, "1e+300");
+	n = dh_num_fmt(-2.5, b);
+	CHECK_MEM(b, n, "-2.5");
+	n = dh_num_fmt(1.0 / 3, b);
+	CHECK(strtod(b, NULL) == 1.0 / 3 && n <= 18);
+	n = dh_num_fmt(5e-324, b);
+	CHECK(strtod(b, NULL) == 5e-324);
+	n = dh_num_fmt_int(INT64_MIN, b);
+	CHECK_MEM(b, n, "-9223372036854775808");
+}
+
+/* xorshift: deterministic values over a wide range of magnitudes */
+static uint64_t
+rnd(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static void
+test_xsum(void)
+{
+	struct dh_xsum a = DH_XSUM_INIT, b = DH_XSUM_INIT, c = DH_XSUM_INIT;
+	double v[2000];
+	uint64_t s = 88172645463325252ULL;
+	int k;
+
+	/* naive summation gets 0 here; the exact sum is 1 */
+	dh_xsum_add(&a, 1e16);
+	dh_xsum_add(&a, 1);
+	dh_xsum_add(&a, -1e16);
+	CHECK(dh_xsum_value(&a) == 1);
+	dh_xsum_release(&a);
+
+	dh_xsum_add(&a, 0.1);
+	dh_xsum_add(&a, 0.2);
+	CHECK(dh_xsum_value(&a) == 0.30000000000000004); /* correctly rounded */
+	dh_xsum_add(&a, -0.1);
+	dh_xsum_add(&a, -0.2);
+	CHECK(dh_xsum_value(&a) == 0);
+	dh_xsum_release(&a);
+
+	dh_xsum_add(&a, -3.5);
+	dh_xsum_add_int(&a, 2);
+	CHECK(dh_xsum_value(&a) == -1.5);
+	dh_xsum_add_int(&a, INT64_MIN);
+	CHECK(dh_xsum_value(&a) == -9223372036854775808.0 - 1.5);
+	dh_xsum_release(&a);
+
+	dh_xsum_add(&a, 1.7976931348623157e308);
+	dh_xsum_add(&a, 1.7976931348623157e308);
+	CHECK(isinf(dh_xsum_value(&a)));
+	dh_xsum_release(&a);
+	dh_xsum_add(&a, 5e-324);
+	dh_xsum_add(&a, 5e-324);
+	CHECK(dh_xsum_value(&a) == 1e-323);
+	dh_xsum_release(&a);
+
+	/* order does not matter: forwards, backwards, and in two halves
+	 * merged, all give the same bits */
+	for (k = 0; k < 2000; k++) {
+		uint64_t r = rnd(&s);
+
+		v[k] = ldexp((double)(r >> 11), (int)(r % 200) - 150) * (r & 1 ? -1 : 1);
+	}
+	for (k = 0; k < 2000; k++)
+		dh_xsum_add(&a, v[k]);
+	for (k = 1999; k >= 0; k--)
+		dh_xsum_add(&b, v[k]);
+	CHECK(dh_xsum_value(&a) == dh_xsum_value(&b));
+	dh_xsum_release(&b);
+	for (k = 0; k < 1000; k++)
+		dh_xsum_add(&b, v[k]);
+	for (k = 1000; k < 2000; k++)
+		dh_xsum_add(&c, v[k]);
+	dh_xsum_merge(&c, &b);
+	CHECK(dh_xsum_value(&a) == dh_xsum_value(&c));
+	/* digits written out and read back */
+	dh_xsum_release(&b);
+	dh_xsum_normalize(&a);
+	for (k = 0; k < a.n; k++)
+		dh_xsum_add_digit(&b, a.lo + k, a.d[k]);
+	CHECK(dh_xsum_value(&a) == dh_xsum_value(&b));
+	dh_xsum_release(&a);
+	dh_xsum_release(&b);
+	dh_xsum_release(&c);
+}
+
+static void
+test_hll(void)
+{
+	struct dh_hll h = DH_HLL_INIT, x = DH_HLL_INIT, y = DH_HLL_INIT;
+	uint64_t i;
+	double e;
+
+	CHECK(dh_hll_estimate(&h) == 0);
+	for (i = 0; i < 1000; i++) {
+		struct dh_key k = dh_key_of(&i, sizeof(i));
+
+		dh_hll_add(&h, k.lo);
+		dh_hll_add(&h, k.lo); /* twice: still one value */
+	}
+	e = dh_hll_estimate(&h);
+	CHECK(h.dense == NULL || h.sparse == NULL);
+	CHECK(fabs(e - 1000) < 20);
+	for (i = 1000; i < 1000000; i++) {
+		struct dh_key k = dh_key_of(&i, sizeof(i));
+
+		dh_hll_add(&h, k.lo);
+		dh_hll_add(i % 2 ? &x : &y, k.lo);
+	}
+	e = dh_hll_estimate(&h);
+	CHECK(h.dense != NULL);
+	CHECK(fabs(e - 1000000) < 20000); /* within 2% */
+	/* merged halves (and the first thousand) equal the whole */
+	for (i = 0; i < 1000; i++) {
+		struct dh_key k = dh_key_of(&i, sizeof(i));
+
+		dh_hll_add(&x, k.lo);
+	}
+	dh_hll_merge(&x, &y);
+	CHECK(dh_hll_estimate(&x) == e);
+	for (i = 0; i < DH_HLL_M; i++)
+		if (dh_hll_get(&x, (uint32_t)i) != dh_hll_get(&h, (uint32_t)i))
+			break;
+	CHECK(i == DH_HLL_M);
+	dh_hll_release(&h);
+	dh_hll_release(&x);
+	dh_hll_release(&y);
+}
+
+static void
+test_keyset_del(void)
+{
+	struct dh_keyset s;
+	uint64_t i, *v;
+	int all = 1;
+
+	dh_keyset_init(&s, 1, 0);
+	s.first_cap = 8;
+	for (i = 0; i < 5000; i++)
+		dh_keyset_put(&s, dh_key_of(&i, sizeof(i)), i, NULL);
+	for (i = 0; i < 5000; i += 2)
+		CHECK(dh_keyset_del(&s, dh_key_of(&i, sizeof(i))) == 1 || (all = 0));
+	CHECK(s.n == 2500);
+	for (i = 0; i < 5000; i++) {
+		int there = dh_keyset_get(&s, dh_key_of(&i, sizeof(i)), &v);
+
+		if (there != (int)(i % 2) || (there && *v != i))
+			all = 0;
+	}
+	CHECK(all);
+	i = 1;
+	CHECK(dh_keyset_del(&s, dh_key_of(&i, sizeof(i))) == 1);
+	CHECK(dh_keyset_del(&s, dh_key_of(&i, sizeof(i))) == 0);
+	dh_keyset_release(&s);
+}
+
+/* One record of one field. */
+static void
+one(struct dh_record *r, const char *name, const char *val, enum dh_vtype t)
+{
+	dh_record_reset(r);
+	dh_record_add(r, name, strlen(name), val, strlen(val), t);
+}
+
+static void
+result_is(const struct dh_agg_spec *s, struct dh_agg_state *st, const char *want)
+{
+	struct dh_record out = DH_RECORD_INIT;
+	struct dh_buf b = DH_BUF_INIT, err = DH_BUF_INIT;
+	size_t i;
+
+	CHECK(dh_agg_result(s, st, &out, &err) == 0);
+	dh_record_fix(&out);
+	for (i = 0; i < out.n; i++)
+		dh_buf_addf(&b, "%s%.*s=%.*s", i ? " " : "", (int)out.f[i].nlen, out.f[i].name,
+			    (int)out.f[i].vlen, out.f[i].val);
+	CHECK_MEM(b.data, b.len, want);
+	dh_buf_release(&b);
+	dh_buf_release(&err);
+	dh_record_release(&out);
+}
+
+static void
+test_agg(void)
+{
+	struct dh_agg_spec s;
+	struct dh_agg_scratch sc;
+	struct dh_agg_state *all, *x, *y;
+	struct dh_record r = DH_RECORD_INIT;
+	struct dh_buf err = DH_BUF_INIT;
+	unsigned long long invalid = 0;
+	static const char *const vals[] = {"3", "1.5", "", "null", "7", "-2", "1.5"};
+	size_t k;
+
+	memset(&sc, 0, sizeof(sc));
+	CHECK(dh_agg_spec_parse(&s, "count,count:v,nulls:v,sum:v,mean:v,min:v,max:v,median:v,"
+				    "p25:v,first:v,last:v,distinct:v",
+				&err) == 0);
+	all = dh_agg_new(&s);
+	x = dh_agg_new(&s);
+	y = dh_agg_new(&s);
+	for (k = 0; k < sizeof(vals) / sizeof(vals[0]); k++) {
+		one(&r, "v", vals[k], strcmp(vals[k], "null") == 0 ? DH_V_NULL : DH_V_STR);
+		sc.pos = k;
+		CHECK(dh_agg_prepare(&s, &r, &sc, &invalid) == 0);
+		CHECK(dh_agg_apply(&s, all, &sc) == 0);
+		CHECK(dh_agg_apply(&s, k % 2 ? x : y, &sc) == 0);
+	}
+	result_is(&s, all, "count=7 v_count=5 v_nulls=2 v_sum=11 v_mean=2.2 v_min=-2 v_max=7 "
+			   "v_median=1.5 v_p25=1.5 v_first=3 v_last=1.5 v_distinct=4");
+	/* merged in either order, by positions */
+	CHECK(dh_agg_merge(&s, x, y, &err) == 0);
+	result_is(&s, x, "count=7 v_count=5 v_nulls=2 v_sum=11 v_mean=2.2 v_min=-2 v_max=7 "
+			 "v_median=1.5 v_p25=1.5 v_first=3 v_last=1.5 v_distinct=4");
+	/* a bad number leaves the state alone */
+	one(&r, "v", "1x", DH_V_STR);
+	CHECK(dh_agg_prepare(&s, &r, &sc, &invalid) == -1);
+	CHECK_MEM(sc.err.data, sc.err.len, "field \"v\": not a number: \"1x\"");
+	/* an integer sum that would overflow, too */
+	one(&r, "v", "9223372036854775807", DH_V_STR);
+	CHECK(dh_agg_prepare(&s, &r, &sc, &invalid) == 0);
+	CHECK(dh_agg_apply(&s, all, &sc) == -1);
+	result_is(&s, all, "count=7 v_count=5 v_nulls=2 v_sum=11 v_mean=2.2 v_min=-2 v_max=7 "
+			   "v_median=1.5 v_p25=1.5 v_first=3 v_last=1.5 v_distinct=4");
+	dh_agg_free(&s, all);
+	dh_agg_free(&s, x);
+	dh_agg_free(&s, y);
+	dh_agg_spec_release(&s);
+
+	dh_buf_reset(&err);
+	CHECK(dh_agg_spec_parse(&s, "sum", &err) == -1);
+	CHECK_MEM(err.data, err.len, "'sum' needs a field: sum:FIELD");
+	dh_buf_reset(&err);
+	CHECK(dh_agg_spec_parse(&s, "p101:x", &err) == -1);
+	dh_buf_reset(&err);
+	CHECK(dh_agg_spec_parse(&s, "sum:x,sum:x", &err) == -1);
+	CHECK_MEM(err.data, err.len, "'sum:x' is listed twice");
+	CHECK(dh_agg_spec_parse(&s, "p99.9:lat", &err) == 0 && strcmp(s.items[0].name, "lat_p99.9") == 0);
+	dh_agg_spec_release(&s);
+	dh_agg_scratch_release(&sc);
+	dh_record_release(&r);
+	dh_buf_release(&err);
+}
+
+int
+main(void)
+{
+	test_parse();
+	test_fmt();
+	test_xsum();
+	test_hll();
+	test_keyset_del();
+	test_agg();
+	return unit_done("test_agg");
+}
