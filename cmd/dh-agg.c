@@ -6,6 +6,7 @@
 
 #include "agg.h"
 #include "err.h"
+#include "flatten.h"
 #include "input.h"
 #include "manifest.h"
 #include "opt.h"
@@ -101,6 +102,7 @@ struct agg {
 	struct dh_rejects rj;
 	struct dh_stats st;
 	int nthreads;
+	struct dh_win *win;
 };
 
 static void
@@ -148,9 +150,27 @@ late(struct agg *a, const struct dh_record *rec, enum dh_format fmt, const char 
 		dh_writer_init(&a->late_w, &a->late_out, a->late_fmt, 0, '.');
 		a->late_open = 1;
 	}
-	if (dh_write(&a->late_w, rec, &a->err) != 0) {
+	if (fmt == DH_FMT_JSONL && a->late_fmt == DH_FMT_JSONL) {
+		/* as read (and all there is: a chunked read's rec holds only
+		 * the fields dh-agg uses) */
+		dh_out_write(&a->late_out, rec->raw, rec->rawlen);
+		dh_out_putc(&a->late_out, '\n');
+	} else if (dh_write(&a->late_w, rec, &a->err) != 0) {
 		a->st.rejected++;
 		dh_reject(&a->rj, name, rec->line, rec->raw, rec->rawlen, a->err.data);
+	}
+}
+
+/* After dh_win_add*(): a bad record is rejected, a late one kept aside. */
+static void
+counted(struct agg *a, const struct dh_record *rec, enum dh_format fmt, const char *name,
+	int rc)
+{
+	if (rc < 0) {
+		a->st.rejected++;
+		dh_reject(&a->rj, name, rec->line, rec->raw, rec->rawlen, a->win->err.data);
+	} else if (rc > 0) {
+		late(a, rec, fmt, name);
 	}
 }
 
@@ -292,6 +312,204 @@ agg_parallel(struct agg *a, struct dh_win *w, struct dh_input *in, enum dh_forma
 	pthread_mutex_destroy(&p.mu);
 }
 
+/*
+ * Windows need records in input order: workers parse chunks and cut each
+ * record down to the fields dh-agg reads (group keys, aggregated fields,
+ * the time), the main thread counts them in order.  An entry: struct
+ * pentry, the raw record, then per field a type byte (ABSENT: missing),
+ * a length and the value.
+ */
+#define ABSENT 0xff
+
+struct pentry {
+	int64_t t;         /* the event time, ns */
+	struct dh_key key; /* the group */
+	uint32_t line;     /* in the chunk */
+	uint32_t rawlen, plen;
+};
+
+struct oseq {
+	struct agg *a;
+	struct dh_win *w;
+	struct dh_input *in;
+	const char *name;
+	unsigned rflags;
+	enum dh_format fmt;
+	const struct dh_reader *header;
+	char **paths; /* borrowed from w and the spec */
+	size_t *plens, npaths;
+	int keep_raw; /* entries carry the raw record, for --late and --rejects */
+	struct dh_record rec;
+};
+
+struct olane {
+	struct oseq *o;
+	struct dh_reader r;
+	struct dh_record rec;
+	struct dh_buf proj, scratch, err;
+	struct dh_canon canon;
+};
+
+static void *
+olane_new(void *arg)
+{
+	struct olane *l = dh_xcalloc(1, sizeof(*l));
+
+	l->o = arg;
+	return l;
+}
+
+static void
+olane_free(void *ts)
+{
+	struct olane *l = ts;
+
+	dh_record_release(&l->rec);
+	dh_buf_release(&l->proj);
+	dh_buf_release(&l->scratch);
+	dh_buf_release(&l->err);
+	dh_canon_release(&l->canon);
+	free(l);
+}
+
+static void
+olane_work(void *ts, struct dh_pmap_job *job)
+{
+	struct olane *l = ts;
+	const struct oseq *o = l->o;
+	struct dh_input in;
+	int rc;
+
+	dh_input_open_mem(&in, job->in, job->inlen, o->name);
+	dh_reader_open(&l->r, &in, o->fmt, o->rflags);
+	if (o->header != NULL)
+		dh_reader_share_header(&l->r, o->header);
+	while ((rc = dh_read(&l->r, &l->rec)) != 0) {
+		struct pentry e;
+		size_t i;
+
+		job->records_in++;
+		if (rc < 0) {
+			dh_pmap_bad(job, l->rec.line, l->rec.raw, l->rec.rawlen, l->r.err.data);
+			continue;
+		}
+		if (dh_record_time(&l->rec, o->w->time_field, o->w->unit, &e.t, &l->scratch,
+				   &l->err) != 0) {
+			dh_pmap_bad(job, l->rec.line, l->rec.raw, l->rec.rawlen, l->err.data);
+			continue;
+		}
+		e.key = dh_win_group_key(o->w, &l->rec, &l->canon);
+		dh_buf_reset(&l->proj);
+		for (i = 0; i < o->npaths; i++) {
+			struct dh_field f;
+			uint32_t n;
+
+			if (!dh_record_lookup(&l->rec, o->paths[i], o->plens[i], '.', &f)) {
+				dh_buf_addc(&l->proj, (char)ABSENT);
+				continue;
+			}
+			n = (uint32_t)f.vlen;
+			dh_buf_addc(&l->proj, (char)f.type);
+			dh_buf_add(&l->proj, &n, sizeof(n));
+			dh_buf_add(&l->proj, f.val, f.vlen);
+		}
+		e.line = (uint32_t)l->rec.line;
+		e.rawlen = o->keep_raw ? (uint32_t)l->rec.rawlen : 0;
+		e.plen = (uint32_t)l->proj.len;
+		dh_out_write(&job->out, &e, sizeof(e));
+		dh_out_write(&job->out, l->rec.raw, e.rawlen);
+		dh_out_write(&job->out, l->proj.data, l->proj.len);
+	}
+	job->lines = in.line;
+	dh_reader_close(&l->r);
+	dh_input_close(&in);
+}
+
+static void
+oseq_bad(void *arg, unsigned long long line, const char *raw, size_t rawlen, const char *reason)
+{
+	struct oseq *o = arg;
+
+	o->a->st.rejected++;
+	dh_reject(&o->a->rj, o->name, line, raw, rawlen, reason);
+}
+
+/* Main thread, in order: whole entries; o->in->line is the chunk's first
+ * line less one. */
+static void
+oseq_emit(void *arg, const char *p, size_t n)
+{
+	struct oseq *o = arg;
+
+	while (n >= sizeof(struct pentry)) {
+		struct pentry e;
+		const char *q;
+		size_t i;
+
+		memcpy(&e, p, sizeof(e));
+		dh_record_reset(&o->rec);
+		o->rec.raw = e.rawlen > 0 ? p + sizeof(e) : NULL;
+		o->rec.rawlen = e.rawlen;
+		o->rec.line = o->in->line + e.line;
+		q = p + sizeof(e) + e.rawlen;
+		for (i = 0; i < o->npaths; i++) {
+			uint32_t len;
+
+			if ((unsigned char)*q == ABSENT) {
+				q++;
+				continue;
+			}
+			memcpy(&len, q + 1, sizeof(len));
+			dh_record_add(&o->rec, o->paths[i], o->plens[i], q + 1 + sizeof(len), len,
+				      (enum dh_vtype)(unsigned char)*q);
+			q += 1 + sizeof(len) + len;
+		}
+		counted(o->a, &o->rec, o->fmt, o->name, dh_win_add_at(o->w, &o->rec, e.t, e.key));
+		p += sizeof(e) + e.rawlen + e.plen;
+		n -= sizeof(e) + e.rawlen + e.plen;
+	}
+}
+
+static void
+add_path(struct oseq *o, const char *p, size_t n)
+{
+	o->paths = dh_xreallocarray(o->paths, o->npaths + 1, sizeof(*o->paths));
+	o->plens = dh_xreallocarray(o->plens, o->npaths + 1, sizeof(*o->plens));
+	o->paths[o->npaths] = (char *)p;
+	o->plens[o->npaths++] = n;
+}
+
+static void
+agg_ordered(struct agg *a, struct dh_win *w, struct dh_input *in, enum dh_format fmt,
+	    const struct dh_reader *r, unsigned rflags)
+{
+	struct oseq o;
+	struct dh_pmap_ops ops = {olane_new, olane_free, olane_work, oseq_bad, &o,
+				  fmt == DH_FMT_CSV ? dh_csv_cut : NULL, oseq_emit};
+	unsigned long long out_unused = 0;
+	size_t i;
+
+	memset(&o, 0, sizeof(o));
+	o.a = a;
+	o.w = w;
+	o.in = in;
+	o.name = in->loc.name;
+	o.rflags = rflags;
+	o.fmt = fmt;
+	o.header = dh_format_delimited(fmt) ? r : NULL;
+	/* without them a bad record stops the run, and its message needs
+	 * only the line: leaving the raw bytes out keeps entries small */
+	o.keep_raw = a->late_path != NULL || a->rj.path != NULL;
+	for (i = 0; i < w->nkeys; i++)
+		add_path(&o, w->keys[i], w->klens[i]);
+	for (i = 0; i < w->agg->nfields; i++)
+		add_path(&o, w->agg->fields[i].path, w->agg->fields[i].plen);
+	dh_pmap_lines(in, a->nthreads, &ops, &a->out, &a->st.records_in, &out_unused);
+	free(o.paths);
+	free(o.plens);
+	dh_record_release(&o.rec);
+}
+
 static void
 agg_file(struct agg *a, struct dh_win *w, const char *path, unsigned rflags)
 {
@@ -308,8 +526,8 @@ agg_file(struct agg *a, struct dh_win *w, const char *path, unsigned rflags)
 	fmt = format_of(a, &in, path);
 	if (a->to == DH_FMT_NONE)
 		a->to = fmt == DH_FMT_JSON ? DH_FMT_JSONL : fmt;
-	par = w->win.kind == DH_WIN_NONE &&
-	      dh_pmap_fits(&in, fmt, a->nthreads, a->rj.path != NULL);
+	par = dh_pmap_fits(&in, fmt, a->nthreads, a->rj.path != NULL) &&
+	      (w->win.kind == DH_WIN_NONE || a->late_path == NULL || fmt == DH_FMT_JSONL);
 	dh_reader_open(&r, &in, fmt, rflags);
 	/* one by one until the header and a first record are read, and no
 	 * CSV row is half used; then, when allowed, in parallel */
@@ -322,16 +540,14 @@ agg_file(struct agg *a, struct dh_win *w, const char *path, unsigned rflags)
 			dh_reject(&a->rj, in.loc.name, rec.line, rec.raw, rec.rawlen, r.err.data);
 			continue;
 		}
-		rc = dh_win_add(w, &rec);
-		if (rc < 0) {
-			a->st.rejected++;
-			dh_reject(&a->rj, in.loc.name, rec.line, rec.raw, rec.rawlen, w->err.data);
-		} else if (rc > 0) {
-			late(a, &rec, fmt, in.loc.name);
-		}
+		counted(a, &rec, fmt, in.loc.name, dh_win_add(w, &rec));
 	}
-	if (par && nread > 0)
-		agg_parallel(a, w, &in, fmt, &r, rflags);
+	if (par && nread > 0) {
+		if (w->win.kind == DH_WIN_NONE)
+			agg_parallel(a, w, &in, fmt, &r, rflags);
+		else
+			agg_ordered(a, w, &in, fmt, &r, rflags);
+	}
 	a->st.bytes_in += in.bytes_raw;
 	dh_reader_close(&r);
 	dh_input_close(&in);
@@ -521,6 +737,7 @@ main(int argc, char **argv)
 	wo.rec = emit_rec;
 	wo.line = emit_line;
 	wo.arg = &a;
+	a.win = &w;
 	if (!merge)
 		dh_win_init(&w, &spec, &win, keys, klens, nkeys, time_field, unit, partial, &wo);
 	inputs = dh_inputs_expand(argv + optind, (size_t)(argc - optind), co.allow_incomplete,

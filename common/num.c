@@ -80,7 +80,20 @@ dh_num_fmt(double d, char out[32])
 size_t
 dh_num_fmt_int(int64_t v, char out[24])
 {
-	return (size_t)snprintf(out, 24, "%lld", (long long)v);
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	char tmp[24];
+	size_t n = 0, k = 0;
+
+	do {
+		tmp[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u > 0);
+	if (v < 0)
+		out[k++] = '-';
+	while (n > 0)
+		out[k++] = tmp[--n];
+	out[k] = '\0';
+	return k;
 }
 
 /* The value of digit k is d[k] * 2^(32 * (lo + k) - BIAS). */

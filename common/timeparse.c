@@ -390,6 +390,14 @@ range:
 	return -1;
 }
 
+static char *
+put2(char *p, unsigned v)
+{
+	p[0] = (char)('0' + v / 10);
+	p[1] = (char)('0' + v % 10);
+	return p + 2;
+}
+
 size_t
 dh_time_format(int64_t ns, char out[40])
 {
@@ -398,23 +406,43 @@ dh_time_format(int64_t ns, char out[40])
 	int64_t days = sec >= 0 ? sec / 86400 : -((-sec + 86399) / 86400);
 	int64_t rest = sec - days * 86400, y;
 	unsigned m, d;
-	int k;
+	char *p = out;
 
 	civil_from_days(days, &y, &m, &d);
-	k = snprintf(out, 40, "%04lld-%02u-%02uT%02d:%02d:%02d", (long long)y, m, d,
-		     (int)(rest / 3600), (int)(rest / 60 % 60), (int)(rest % 60));
+	if (y >= 0 && y <= 9999) {
+		/* the common case without printf: it is per output record */
+		p = put2(p, (unsigned)(y / 100));
+		p = put2(p, (unsigned)(y % 100));
+	} else {
+		p += snprintf(p, 24, "%04lld", (long long)y);
+	}
+	*p++ = '-';
+	p = put2(p, m);
+	*p++ = '-';
+	p = put2(p, d);
+	*p++ = 'T';
+	p = put2(p, (unsigned)(rest / 3600));
+	*p++ = ':';
+	p = put2(p, (unsigned)(rest / 60 % 60));
+	*p++ = ':';
+	p = put2(p, (unsigned)(rest % 60));
 	if (frac != 0) {
-		int digits = 9;
+		int digits = 9, k;
 
 		while (frac % 10 == 0) {
 			frac /= 10;
 			digits--;
 		}
-		k += snprintf(out + k, (size_t)(40 - k), ".%0*lld", digits, (long long)frac);
+		*p++ = '.';
+		for (k = digits - 1; k >= 0; k--) {
+			p[k] = (char)('0' + frac % 10);
+			frac /= 10;
+		}
+		p += digits;
 	}
-	out[k++] = 'Z';
-	out[k] = '\0';
-	return (size_t)k;
+	*p++ = 'Z';
+	*p = '\0';
+	return (size_t)(p - out);
 }
 
 int

@@ -146,21 +146,21 @@ heap_pop(struct dh_win *w)
 
 /* --- groups --- */
 
-/* The canonical key of rec's group values, in w->canon.out. */
-static void
-group_bytes(struct dh_win *w, const struct dh_record *rec)
+struct dh_key
+dh_win_group_key(const struct dh_win *w, const struct dh_record *rec, struct dh_canon *c)
 {
 	size_t i;
 
-	dh_buf_reset(&w->canon.out);
+	dh_buf_reset(&c->out);
 	for (i = 0; i < w->nkeys; i++) {
 		struct dh_field f;
 
 		if (dh_record_lookup(rec, w->keys[i], w->klens[i], '.', &f))
-			dh_canon_value(&w->canon.out, f.type, f.val, f.vlen, &w->canon.scratch);
+			dh_canon_value(&c->out, f.type, f.val, f.vlen, &c->scratch);
 		else
-			dh_canon_value(&w->canon.out, DH_V_NULL, "null", 4, &w->canon.scratch);
+			dh_canon_value(&c->out, DH_V_NULL, "null", 4, &c->scratch);
 	}
+	return dh_key_of(c->out.data, c->out.len);
 }
 
 /* Each group's values: per key a type byte, a length and the bytes. */
@@ -214,16 +214,13 @@ free_group(struct dh_win *w, uint32_t g)
 	w->gfree = (int32_t)g;
 }
 
-/* The group of rec (made when new). */
+/* The group of rec, whose key is k (made when new). */
 static uint32_t
-group_of(struct dh_win *w, const struct dh_record *rec)
+group_of(struct dh_win *w, const struct dh_record *rec, struct dh_key k)
 {
-	struct dh_key k;
 	uint64_t *v;
 	size_t i;
 
-	group_bytes(w, rec);
-	k = dh_key_of(w->canon.out.data, w->canon.out.len);
 	if (!dh_keyset_put(&w->gset, k, 0, &v))
 		return (uint32_t)*v;
 	dh_buf_reset(&w->scratch);
@@ -245,12 +242,15 @@ static int32_t
 new_pane(struct dh_win *w, uint32_t g, int64_t start, int64_t end)
 {
 	struct dh_win_pane *p;
+	uint32_t ver;
 	int32_t i;
 
 	if (w->pfree >= 0) {
 		i = w->pfree;
 		w->pfree = w->panes[i].next;
+		ver = w->panes[i].ver; /* free_pane() moved it on */
 	} else {
+		ver = 0;
 		if (w->npanes == w->cappanes) {
 			w->cappanes = w->cappanes ? 2 * w->cappanes : 64;
 			w->panes = dh_xreallocarray(w->panes, w->cappanes, sizeof(*w->panes));
@@ -259,6 +259,7 @@ new_pane(struct dh_win *w, uint32_t g, int64_t start, int64_t end)
 	}
 	p = &w->panes[i];
 	memset(p, 0, sizeof(*p));
+	p->ver = ver; /* heap entries of the slot's last pane stay stale */
 	p->start = start;
 	p->end = end;
 	p->gid = g;
@@ -418,8 +419,20 @@ fire(struct dh_win *w, int32_t i, const char *timing)
 	return 0;
 }
 
-/* Deadlines the watermark has reached: fire panes, then drop them once
- * their lateness is over too. */
+/* When the pane must next be looked at: its end, once emitted its end
+ * plus the lateness. */
+static int64_t
+deadline(const struct dh_win *w, const struct dh_win_pane *p)
+{
+	return p->emitted ? p->end + w->win.lateness : p->end;
+}
+
+/*
+ * Deadlines the watermark has reached: fire panes, then drop them once
+ * their lateness is over too.  Each live pane has one entry in the heap;
+ * a session that grew since its entry was made gets a new one then, not
+ * on every record.
+ */
 static int
 advance(struct dh_win *w)
 {
@@ -429,15 +442,17 @@ advance(struct dh_win *w)
 
 		if (!p->live || p->ver != e.ver)
 			continue;
+		if (deadline(w, p) > e.t) {
+			heap_push(w, deadline(w, p), e.pane);
+			continue;
+		}
 		if (!p->emitted && fire(w, e.pane, "on_time") != 0)
 			return -1;
 		p = &w->panes[e.pane];
-		if (p->end + w->win.lateness <= w->wm) {
+		if (p->end + w->win.lateness <= w->wm)
 			free_pane(w, e.pane);
-		} else {
-			p->ver++;
+		else
 			heap_push(w, p->end + w->win.lateness, e.pane);
-		}
 	}
 	return 0;
 }
@@ -534,12 +549,7 @@ session_merge(struct dh_win *w, uint32_t g, int64_t start, int64_t end, int *cha
 		w->panes[keep].end = end;
 		*changed = 1;
 	}
-	if (*changed) {
-		struct dh_win_pane *k = &w->panes[keep];
-
-		k->ver++;
-		heap_push(w, k->emitted ? k->end + w->win.lateness : k->end, keep);
-	}
+	/* a grown session keeps its heap entry: advance() moves it */
 	return keep;
 }
 
@@ -552,14 +562,22 @@ floor_div(int64_t a, int64_t b)
 int
 dh_win_add(struct dh_win *w, const struct dh_record *rec)
 {
-	int64_t t = 0, s, last;
-	uint32_t g;
-	int32_t i;
-	int changed;
+	int64_t t = 0;
 
 	if (w->win.kind != DH_WIN_NONE &&
 	    dh_record_time(rec, w->time_field, w->unit, &t, &w->scratch, &w->err) != 0)
 		return -1;
+	return dh_win_add_at(w, rec, t, dh_win_group_key(w, rec, &w->canon));
+}
+
+int
+dh_win_add_at(struct dh_win *w, const struct dh_record *rec, int64_t t, struct dh_key gk)
+{
+	int64_t s, last;
+	uint32_t g;
+	int32_t i;
+	int changed;
+
 	/* the record's values first: a bad one makes no group or pane */
 	if (dh_agg_prepare(w->agg, rec, &w->sc, &w->invalid) != 0) {
 		dh_buf_reset(&w->err);
@@ -569,7 +587,7 @@ dh_win_add(struct dh_win *w, const struct dh_record *rec)
 	w->sc.pos = w->pos;
 	switch (w->win.kind) {
 	case DH_WIN_NONE:
-		g = group_of(w, rec);
+		g = group_of(w, rec, gk);
 		if ((i = w->ghead[g]) < 0)
 			i = new_pane(w, g, 0, 0);
 		w->pos++;
@@ -579,7 +597,7 @@ dh_win_add(struct dh_win *w, const struct dh_record *rec)
 		last = floor_div(t, w->win.period) * w->win.period;
 		if (expired(w, last + w->win.size))
 			return 1; /* even its latest window is gone */
-		g = group_of(w, rec);
+		g = group_of(w, rec, gk);
 		for (s = last; s + w->win.size > t; s -= w->win.period) {
 			if (expired(w, s + w->win.size))
 				continue;
@@ -596,7 +614,7 @@ dh_win_add(struct dh_win *w, const struct dh_record *rec)
 	case DH_WIN_SESSION:
 		if (expired(w, t + w->win.size))
 			return 1;
-		g = group_of(w, rec);
+		g = group_of(w, rec, gk);
 		i = session_merge(w, g, t, t + w->win.size, &changed);
 		if (i < 0)
 			return -1;
@@ -915,6 +933,10 @@ dh_win_finish(struct dh_win *w)
 
 		if (!p->live || p->ver != e.ver)
 			continue;
+		if (!p->emitted && p->end > e.t) {
+			heap_push(w, p->end, e.pane); /* a session that grew */
+			continue;
+		}
 		if (w->partial)
 			save(w, p);
 		else if (!p->emitted && fire(w, e.pane, "on_time") != 0)

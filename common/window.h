@@ -106,6 +106,12 @@ void dh_win_init(struct dh_win *w, const struct dh_agg_spec *agg, const struct d
  * in w->err (nothing counted).  May emit panes the watermark passes.
  */
 int dh_win_add(struct dh_win *w, const struct dh_record *rec);
+/* The same, for a record whose event time t (ns) and group key are known
+ * already (dh_record_time, dh_win_group_key: worker threads). */
+int dh_win_add_at(struct dh_win *w, const struct dh_record *rec, int64_t t, struct dh_key gk);
+/* rec's group key, with c for scratch (so that any thread may ask). */
+struct dh_key dh_win_group_key(const struct dh_win *w, const struct dh_record *rec,
+			       struct dh_canon *c);
 /*
  * --merge: the specs a saved state line was written with, to initialise
  * w with (the caller owns *agg, and *keys and *klens and their strings,
