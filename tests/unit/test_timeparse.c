@@ -40,9 +40,25 @@ bucket(long long sec, enum dh_grain g, const char *want)
 	CHECK_MEM(out, n, want);
 }
 
+static void
+check_format(int64_t ns, const char *want)
+{
+	char b[40];
+	size_t n = dh_time_format(ns, b);
+
+	CHECK_MEM(b, n, want);
+}
+
 int
 main(void)
 {
+	check_format(0, "1970-01-01T00:00:00Z");
+	check_format(1795182300LL * 1000000000, "2026-11-20T13:45:00Z");
+	check_format(1795182300LL * 1000000000 + 250000000, "2026-11-20T13:45:00.25Z");
+	check_format(1795182300LL * 1000000000 + 1, "2026-11-20T13:45:00.000000001Z");
+	check_format(-1, "1969-12-31T23:59:59.999999999Z");
+	check_format(-86400LL * 1000000000, "1969-12-31T00:00:00Z");
+	check_format(1709164800LL * 1000000000, "2024-02-29T00:00:00Z");
 	/* expected values from `date -u -d ... +%s` */
 	check("2026-11-20T13:45:00Z", DH_UNIT_S, 1795182300, 0);
 	check("2026-11-20 13:45:00.123+01:00", DH_UNIT_S, 1795178700, 123000000);
