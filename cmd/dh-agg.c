@@ -695,6 +695,9 @@ main(int argc, char **argv)
 		dh_buf_release(&err);
 	}
 	dh_opt_common_done(&co);
+	if (a.late_path != NULL && strcmp(a.late_path, "-") == 0)
+		dh_usage_error("--late -: standard output carries the results; name a file "
+			       "(/dev/stderr, a FIFO)");
 	if (merge) {
 		if (aggs != NULL || nkeys > 0 || win.kind != DH_WIN_NONE || time_field != NULL)
 			dh_usage_error("--merge takes the groups, aggregates and window from the "

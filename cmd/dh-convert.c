@@ -371,7 +371,7 @@ convert_file(struct conv *c, const char *path, unsigned rflags, int first)
 	if (first && c->to == DH_FMT_NONE) {
 		c->to = fmt;
 		dh_writer_init(&c->main.w, &c->out, c->to,
-			       c->unflatten ? DH_WRITE_UNFLATTEN : 0, c->sep);
+			       DH_WRITE_HINT_UNION | (c->unflatten ? DH_WRITE_UNFLATTEN : 0), c->sep);
 		if (c->nfields > 0 && dh_format_delimited(c->to))
 			dh_writer_set_columns(&c->main.w, c->fields, c->flens, c->nfields);
 	}
@@ -497,7 +497,8 @@ main(int argc, char **argv)
 		dh_rejects_set_max(&c.rj, co.max_rejects);
 	dh_out_open_fd(&c.out, 1, "stdout", codec);
 	if (c.to != DH_FMT_NONE) {
-		dh_writer_init(&c.main.w, &c.out, c.to, c.unflatten ? DH_WRITE_UNFLATTEN : 0, c.sep);
+		dh_writer_init(&c.main.w, &c.out, c.to,
+			       DH_WRITE_HINT_UNION | (c.unflatten ? DH_WRITE_UNFLATTEN : 0), c.sep);
 		if (c.nfields > 0 && dh_format_delimited(c.to))
 			dh_writer_set_columns(&c.main.w, c.fields, c.flens, c.nfields);
 	}

@@ -626,6 +626,9 @@ main(int argc, char **argv)
 	if (d.within > 0 && d.seen_path != NULL)
 		dh_usage_error("--within and --seen exclude each other: --seen remembers every key, "
 			       "--within forgets keys once the stream has moved past them");
+	if (d.dups_path != NULL && strcmp(d.dups_path, "-") == 0)
+		dh_usage_error("--dups -: standard output carries the records kept; name a file "
+			       "(/dev/stderr, a FIFO)");
 	if (d.dups_path != NULL && d.seen_path != NULL && strcmp(d.dups_path, d.seen_path) == 0)
 		dh_usage_error("--dups and --seen name the same file");
 	dh_opt_common_done(&co);

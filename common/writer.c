@@ -256,9 +256,12 @@ write_delimited(struct dh_writer *w, const struct dh_record *rec,
 				char q[256];
 
 				dh_buf_reset(err);
-				dh_buf_addf(err, "field %s is not in the %s header, which was written from the first record (use --union to collect all fields first)",
+				dh_buf_addf(err, "field %s is not in the %s header, which was written from the first record%s",
 					    dh_quote(rec->f[i].name, rec->f[i].nlen, q, sizeof(q)),
-					    w->fmt == DH_FMT_TSV ? "TSV" : "CSV");
+					    w->fmt == DH_FMT_TSV ? "TSV" : "CSV",
+					    w->flags & DH_WRITE_HINT_UNION
+						    ? " (use --union to collect all fields first)"
+						    : "");
 				return -1;
 			}
 			w->slot[*j] = &rec->f[i];

@@ -19,6 +19,7 @@
 #include "record.h"
 
 #define DH_WRITE_UNFLATTEN 1u /* JSON: a.b=1 becomes {"a":{"b":1}} */
+#define DH_WRITE_HINT_UNION 2u /* a field not in the header: say "use --union" */
 
 /* A field name and its quoted JSON key, at one field position. */
 struct dh_keycache {

@@ -398,3 +398,10 @@ within_ref() {
 	DH_THREADS=2 dh-dedup -k user_id e.csv >o2
 	cmp o1 o2 || fail "CSV output differs in parallel"
 }
+
+@test "--dups - is refused: standard output carries the records kept" {
+	capture dh-dedup --dups - </dev/null
+	assert_status 2
+	assert_err $'dh-dedup: --dups -: standard output carries the records kept; name a file (/dev/stderr, a FIFO)\nTry \'dh-dedup --help\' for more information.'
+	[ ! -e ./- ] || fail "a file named - was made"
+}
