@@ -96,7 +96,7 @@ struct agg {
 	const char *late_path;
 	struct dh_out late_out;
 	struct dh_writer late_w;
-	int late_open;
+	int late_open, late_writer;
 	enum dh_format late_fmt;
 	unsigned long long *nlate;
 	struct dh_rejects rj;
@@ -144,11 +144,10 @@ late(struct agg *a, const struct dh_record *rec, enum dh_format fmt, const char 
 	(*a->nlate)++;
 	if (a->late_path == NULL)
 		return;
-	if (!a->late_open) {
-		dh_out_open_path(&a->late_out, a->late_path, NULL, 0);
+	if (!a->late_writer) {
 		a->late_fmt = fmt == DH_FMT_JSON ? DH_FMT_JSONL : fmt;
 		dh_writer_init(&a->late_w, &a->late_out, a->late_fmt, 0, '.');
-		a->late_open = 1;
+		a->late_writer = 1;
 	}
 	if (fmt == DH_FMT_JSONL && a->late_fmt == DH_FMT_JSONL) {
 		/* as read (and all there is: a chunked read's rec holds only
@@ -599,6 +598,53 @@ merge_file(struct agg *a, struct merge *m, struct dh_win *w, const struct dh_win
 	dh_input_close(&in);
 }
 
+/* A duration that may be 0 (--delay, --lateness: 0 is their default). */
+static int64_t
+duration0(const char *arg, const char *opt)
+{
+	const char *why;
+	int64_t ns;
+
+	if (strcmp(arg, "0") == 0)
+		return 0;
+	if (dh_duration_parse(arg, &ns, &why) == 0)
+		return ns;
+	if (strcmp(why, "a duration must be more than 0") == 0)
+		return 0; /* "0s", "0m" */
+	dh_usage_error("%s %s: %s", opt, arg, why);
+}
+
+/* Output field names are unique: a group key may not be called as an
+ * aggregate's result or a window's field. */
+static void
+check_names(const struct dh_agg_spec *spec, char *const *keys, size_t nkeys, int window,
+	    int retract)
+{
+	static const char *const wnames[] = {"window_start", "window_end", "pane", "timing"};
+	size_t i, j;
+
+	for (i = 0; i < nkeys; i++) {
+		for (j = 0; j < nkeys; j++)
+			if (j != i && strcmp(keys[i], keys[j]) == 0)
+				dh_usage_error("-g names '%s' twice", keys[i]);
+		for (j = 0; j < spec->nitems; j++)
+			if (strcmp(keys[i], spec->items[j].name) == 0)
+				dh_usage_error("the group key '%s' has the name of a result field "
+					       "of -a", keys[i]);
+		for (j = 0; window && j < sizeof(wnames) / sizeof(wnames[0]); j++)
+			if (strcmp(keys[i], wnames[j]) == 0)
+				dh_usage_error("the group key '%s' has the name of a window field",
+					       keys[i]);
+		if (retract && strcmp(keys[i], "_retract") == 0)
+			dh_usage_error("the group key '_retract' has the name of --retract's field");
+	}
+	for (i = 0; i < spec->nitems; i++)
+		for (j = 0; window && j < sizeof(wnames) / sizeof(wnames[0]); j++)
+			if (strcmp(spec->items[i].name, wnames[j]) == 0)
+				dh_usage_error("the result '%s' of -a has the name of a window field",
+					       wnames[j]);
+}
+
 static void
 parse_keys(const char *list, char ***keys, size_t **klens, size_t *nkeys)
 {
@@ -633,11 +679,11 @@ main(int argc, char **argv)
 	struct dh_win w;
 	struct merge m;
 	struct dh_win_out wo;
-	const char *aggs = NULL, *time_field = NULL, *why;
+	const char *aggs = NULL, *time_field = NULL;
 	enum dh_time_unit unit = DH_UNIT_S;
 	char **keys = NULL, **inputs;
 	size_t *klens = NULL, nkeys = 0, ninputs, i;
-	int opt, partial = 0, merge = 0, skip_invalid = 0, mode_set = 0, have_delay = 0, have_lateness = 0;
+	int opt, partial = 0, merge = 0, skip_invalid = 0, have_unit = 0, mode_set = 0, have_delay = 0, have_lateness = 0;
 	unsigned long long *ninvalid;
 
 	dh_err_init(argv[0]);
@@ -663,19 +709,18 @@ main(int argc, char **argv)
 		case OPT_TIME_UNIT:
 			if (dh_time_unit_parse(g.arg, &unit) != 0)
 				dh_usage_error("unknown time unit '%s' (s, ms, us, ns)", g.arg);
+			have_unit = 1;
 			break;
 		case OPT_WINDOW:
 			if (dh_win_spec_parse(&win, g.arg, &err) != 0)
 				dh_usage_error("%s", err.data);
 			break;
 		case OPT_DELAY:
-			if (dh_duration_parse(g.arg, &win.delay, &why) != 0)
-				dh_usage_error("--delay %s: %s", g.arg, why);
+			win.delay = duration0(g.arg, "--delay");
 			have_delay = 1;
 			break;
 		case OPT_LATENESS:
-			if (dh_duration_parse(g.arg, &win.lateness, &why) != 0)
-				dh_usage_error("--lateness %s: %s", g.arg, why);
+			win.lateness = duration0(g.arg, "--lateness");
 			have_lateness = 1;
 			break;
 		case OPT_ACCUMULATE:
@@ -708,6 +753,8 @@ main(int argc, char **argv)
 	if (!merge && (win.kind != DH_WIN_NONE) != (time_field != NULL))
 		dh_usage_error(time_field != NULL ? "--time needs --window SPEC"
 						  : "--window needs --time FIELD, the event time");
+	if (have_unit && time_field == NULL)
+		dh_usage_error("--time-unit needs --time FIELD and --window SPEC");
 	if ((have_delay || have_lateness || mode_set || a.late_path != NULL) &&
 	    (win.kind == DH_WIN_NONE || partial))
 		dh_usage_error(partial ? "--partial writes each window's state at the end of input: "
@@ -721,6 +768,7 @@ main(int argc, char **argv)
 			dh_usage_error("-a %s: %s", aggs, err.data);
 		spec.skip_invalid = skip_invalid;
 		dh_buf_release(&err);
+		check_names(&spec, keys, nkeys, win.kind != DH_WIN_NONE, win.mode == DH_WIN_RETRACT);
 	}
 	if (partial || merge) {
 		if (partial && a.to != DH_FMT_NONE && a.to != DH_FMT_JSONL)
@@ -740,6 +788,11 @@ main(int argc, char **argv)
 	wo.rec = emit_rec;
 	wo.line = emit_line;
 	wo.arg = &a;
+	/* --late FILE holds this run's late records: none is an empty file */
+	if (a.late_path != NULL) {
+		dh_out_open_path(&a.late_out, a.late_path, NULL, 0);
+		a.late_open = 1;
+	}
 	a.win = &w;
 	if (!merge)
 		dh_win_init(&w, &spec, &win, keys, klens, nkeys, time_field, unit, partial, &wo);
@@ -763,19 +816,20 @@ main(int argc, char **argv)
 		dh_writer_release(&a.w);
 	}
 	dh_out_close(&a.out);
-	if (a.late_open) {
+	if (a.late_writer) {
 		dh_writer_finish(&a.late_w);
 		dh_writer_release(&a.late_w);
-		dh_out_close(&a.late_out);
 	}
+	if (a.late_open)
+		dh_out_close(&a.late_out);
 	if (*a.nlate > 0)
 		dh_warn("%llu record%s later than the allowed lateness%s%s%s", *a.nlate,
 			*a.nlate == 1 ? "" : "s",
 			a.late_path ? " (written to " : " (dropped: keep them with --late FILE",
 			a.late_path ? a.late_path : "", ")");
 	if (w.invalid > 0)
-		dh_warn("%llu value%s that %s not numbers left out (--skip-invalid)", w.invalid,
-			w.invalid == 1 ? "" : "s", w.invalid == 1 ? "is" : "are");
+		dh_warn("%llu value%s that %s left out (--skip-invalid)", w.invalid,
+			w.invalid == 1 ? "" : "s", w.invalid == 1 ? "is not a number" : "are not numbers");
 	a.st.bytes_out = a.out.written;
 	dh_rejects_close(&a.rj);
 	dh_stats_report(&a.st, co.stats, co.metrics);

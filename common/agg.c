@@ -18,8 +18,8 @@ static const struct {
 } kinds[] = {
 	{"count", DH_AGG_COUNT, 0},
 	{"nulls", DH_AGG_NULLS, 0},
-	{"sum", DH_AGG_SUM, DH_AGG_NUM},
-	{"mean", DH_AGG_MEAN, DH_AGG_NUM},
+	{"sum", DH_AGG_SUM, DH_AGG_NUM | DH_AGG_SUM_V},
+	{"mean", DH_AGG_MEAN, DH_AGG_NUM | DH_AGG_SUM_V},
 	{"min", DH_AGG_MIN, DH_AGG_NUM},
 	{"max", DH_AGG_MAX, DH_AGG_NUM},
 	{"var", DH_AGG_VAR, DH_AGG_NUM | DH_AGG_WELFORD},
@@ -293,7 +293,7 @@ number_of(const struct dh_agg_spec *s, size_t i, struct dh_agg_scratch *sc)
 			    dh_quote(p, n, q, sizeof(q)));
 		return -1;
 	}
-	if (sc->kind[i] == DH_NUM_BIG) {
+	if (sc->kind[i] == DH_NUM_BIG && (s->fields[i].needs & DH_AGG_SUM_V)) {
 		dh_buf_reset(&sc->err);
 		dh_buf_addf(&sc->err, "field \"%s\": integer beyond 64 bits: %s",
 			    s->fields[i].path, dh_quote(p, n, q, sizeof(q)));
@@ -308,7 +308,7 @@ add_number(struct dh_agg_fstate *f, unsigned needs, enum dh_num_kind kind, int64
 {
 	f->num++;
 	if (kind == DH_NUM_INT) {
-		f->isum += iv; /* checked by number_of */
+		f->isum += iv; /* 128 bits: no int64 terms overflow it */
 		if (f->num == 1 || iv < f->imin)
 			f->imin = iv;
 		if (f->num == 1 || iv > f->imax)
@@ -371,21 +371,6 @@ dh_agg_apply(const struct dh_agg_spec *s, struct dh_agg_state *st, struct dh_agg
 {
 	size_t i;
 
-	/* an integer sum that would overflow leaves the state as it was */
-	for (i = 0; i < s->nfields; i++) {
-		int64_t sum;
-
-		if (sc->present[i] && sc->kind[i] == DH_NUM_INT &&
-		    __builtin_add_overflow(st->f[i].isum, sc->iv[i], &sum)) {
-			char b[24];
-
-			dh_num_fmt_int(sc->iv[i], b);
-			dh_buf_reset(&sc->err);
-			dh_buf_addf(&sc->err, "field \"%s\": the integer sum overflows 64 bits at %s",
-				    s->fields[i].path, b);
-			return -1;
-		}
-	}
 	st->count++;
 	for (i = 0; i < s->nfields; i++) {
 		const struct dh_agg_field *fd = &s->fields[i];
@@ -419,15 +404,11 @@ dh_agg_apply(const struct dh_agg_spec *s, struct dh_agg_state *st, struct dh_agg
 	return 0;
 }
 
-static int
-merge_field(const struct dh_agg_field *fd, struct dh_agg_fstate *d, const struct dh_agg_fstate *s,
-	    struct dh_buf *err)
+static void
+merge_field(const struct dh_agg_field *fd, struct dh_agg_fstate *d, const struct dh_agg_fstate *s)
 {
 	if (s->num > 0) {
-		if (__builtin_add_overflow(d->isum, s->isum, &d->isum)) {
-			dh_buf_addf(err, "field \"%s\": integer sum overflows 64 bits", fd->path);
-			return -1;
-		}
+		d->isum += s->isum;
 		if (d->num - d->nfloat == 0 || (s->num - s->nfloat > 0 && s->imin < d->imin))
 			d->imin = s->imin;
 		if (d->num - d->nfloat == 0 || (s->num - s->nfloat > 0 && s->imax > d->imax))
@@ -473,7 +454,6 @@ merge_field(const struct dh_agg_field *fd, struct dh_agg_fstate *d, const struct
 		dh_hll_merge(d->hll, s->hll);
 	d->cnt += s->cnt;
 	d->nulls += s->nulls;
-	return 0;
 }
 
 int
@@ -482,9 +462,9 @@ dh_agg_merge(const struct dh_agg_spec *s, struct dh_agg_state *dst,
 {
 	size_t i;
 
+	(void)err; /* nothing fails: sums add in 128 bits and exactly */
 	for (i = 0; i < s->nfields; i++)
-		if (merge_field(&s->fields[i], &dst->f[i], &src->f[i], err) != 0)
-			return -1;
+		merge_field(&s->fields[i], &dst->f[i], &src->f[i]);
 	dst->count += src->count;
 	return 0;
 }
@@ -546,6 +526,23 @@ put_val(struct dh_record *out, const char *name, const struct dh_agg_val *v)
 		      v->len, v->type);
 }
 
+/* v in decimal, into b (48 bytes). */
+static const char *
+i128_text(__int128 v, char b[48])
+{
+	unsigned __int128 u = v < 0 ? -(unsigned __int128)v : (unsigned __int128)v;
+	char *p = b + 47;
+
+	*p = '\0';
+	do {
+		*--p = (char)('0' + (int)(u % 10));
+		u /= 10;
+	} while (u > 0);
+	if (v < 0)
+		*--p = '-';
+	return p;
+}
+
 /* The exact total of a field's numbers, rounded once. */
 static double
 total(struct dh_agg_fstate *f)
@@ -553,10 +550,10 @@ total(struct dh_agg_fstate *f)
 	struct dh_xsum x = DH_XSUM_INIT;
 	double r;
 
-	if (f->nfloat == 0)
-		return (double)f->isum;
+	if (f->nfloat == 0 && f->isum >= INT64_MIN && f->isum <= INT64_MAX)
+		return (double)(int64_t)f->isum;
 	dh_xsum_merge(&x, &f->xs);
-	dh_xsum_add_int(&x, f->isum);
+	dh_xsum_add_i128(&x, f->isum);
 	r = dh_xsum_value(&x);
 	dh_xsum_release(&x);
 	return r;
@@ -582,7 +579,15 @@ dh_agg_result(const struct dh_agg_spec *s, struct dh_agg_state *st, struct dh_re
 		case DH_AGG_SUM:
 		case DH_AGG_MEAN:
 			if (it->kind == DH_AGG_SUM && ints) {
-				put_int(out, it->name, f->isum);
+				char b[48];
+
+				if (f->isum < INT64_MIN || f->isum > INT64_MAX) {
+					dh_buf_addf(err, "field \"%s\": the integer sum overflows 64 "
+							 "bits: %s", s->fields[it->field].path,
+						    i128_text(f->isum, b));
+					return -1;
+				}
+				put_int(out, it->name, (int64_t)f->isum);
 				break;
 			}
 			t = total(f);
@@ -674,9 +679,12 @@ dh_agg_state_json(const struct dh_agg_spec *s, struct dh_agg_state *st, struct d
 		dh_buf_addf(out, "%s{\"cnt\":%llu,\"nulls\":%llu", i ? "," : "",
 			    (unsigned long long)f->cnt, (unsigned long long)f->nulls);
 		if ((fd->needs & DH_AGG_NUM) && f->num > 0) {
-			dh_buf_addf(out, ",\"num\":%llu,\"nfloat\":%llu,\"isum\":%lld",
+			char b[48];
+
+			/* the integer total may pass 64 bits: a string */
+			dh_buf_addf(out, ",\"num\":%llu,\"nfloat\":%llu,\"isum\":\"%s\"",
 				    (unsigned long long)f->num, (unsigned long long)f->nfloat,
-				    (long long)f->isum);
+				    i128_text(f->isum, b));
 			if (f->num > f->nfloat)
 				dh_buf_addf(out, ",\"imin\":%lld,\"imax\":%lld", (long long)f->imin,
 					    (long long)f->imax);
@@ -770,6 +778,30 @@ get_i64(json_t *o, const char *key, int64_t *v)
 }
 
 static int
+get_i128(json_t *o, const char *key, __int128 *v)
+{
+	const char *p = json_string_value(json_object_get(o, key));
+	unsigned __int128 u = 0;
+	int neg;
+
+	if (json_object_get(o, key) == NULL)
+		return 0;
+	if (p == NULL)
+		return -1;
+	neg = *p == '-';
+	p += neg;
+	if (*p == '\0' || strlen(p) > 38)
+		return -1;
+	for (; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		u = u * 10 + (unsigned)(*p - '0');
+	}
+	*v = neg ? -(__int128)u : (__int128)u;
+	return 0;
+}
+
+static int
 get_dbl(json_t *o, const char *key, double *v)
 {
 	json_t *j = json_object_get(o, key);
@@ -813,7 +845,7 @@ read_field(const struct dh_agg_field *fd, json_t *o, struct dh_agg_fstate *f)
 
 	if (!json_is_object(o) || get_u64(o, "cnt", &f->cnt) || get_u64(o, "nulls", &f->nulls) ||
 	    get_u64(o, "num", &f->num) || get_u64(o, "nfloat", &f->nfloat) ||
-	    get_i64(o, "isum", &f->isum) || get_i64(o, "imin", &f->imin) ||
+	    get_i128(o, "isum", &f->isum) || get_i64(o, "imin", &f->imin) ||
 	    get_i64(o, "imax", &f->imax) || get_dbl(o, "dmin", &f->dmin) ||
 	    get_dbl(o, "dmax", &f->dmax) || get_dbl(o, "mean", &f->wmean) ||
 	    get_dbl(o, "m2", &f->wm2) || get_val(o, "first", &f->first) ||

@@ -11,8 +11,9 @@
  *	approx_distinct:F        distinct values, HyperLogLog (0.81%)
  *
  * A value is null when the field is missing, JSON null or empty; nulls
- * count in nulls:F and nowhere else.  Numbers: integers sum exactly in 64
- * bits (overflow is an error); other sums are exact then rounded once
+ * count in nulls:F and nowhere else.  Numbers: integers sum exactly (in
+ * 128 bits, so the order of terms never matters) and a sum that passes 64
+ * bits is an error; other sums are exact then rounded once
  * (common/num's xsum), so they do not depend on order; var and stddev are
  * sample statistics by Welford's updates and Chan's merge; median and pNN
  * interpolate linearly between the closest ranks (R's type 7, Miller's -i,
@@ -68,6 +69,7 @@ struct dh_agg_item {
 #define DH_AGG_LAST_V 16u
 #define DH_AGG_DIST 32u
 #define DH_AGG_HLL 64u
+#define DH_AGG_SUM_V 128u /* sum, mean: integers beyond 64 bits refused */
 
 struct dh_agg_field {
 	char *path;
@@ -94,7 +96,9 @@ struct dh_agg_val {
 struct dh_agg_fstate {
 	uint64_t cnt, nulls; /* non-null values, null values */
 	uint64_t num, nfloat; /* numbers, of which not int64 */
-	int64_t isum, imin, imax;
+	__int128 isum; /* integers add exactly; a sum past 64 bits is an error
+			* when it is the result, whatever the order */
+	int64_t imin, imax;
 	double dmin, dmax;
 	struct dh_xsum xs; /* the non-integer numbers */
 	double wmean, wm2; /* Welford */
@@ -140,9 +144,8 @@ void dh_agg_scratch_release(struct dh_agg_scratch *sc);
  * rec's values into sc (borrowed from rec: use them before the next read):
  * 0, or -1 with why in sc->err ('field "price": not a number: "1x"');
  * under skip_invalid a bad number is left out of its field's numeric
- * aggregates and *invalid counts it.  dh_agg_apply() counts them in st: 0,
- * or -1 with st unchanged and why in sc->err when an integer sum would
- * overflow.
+ * aggregates and *invalid counts it.  dh_agg_apply() counts them in st
+ * (0: it cannot fail).
  */
 int dh_agg_prepare(const struct dh_agg_spec *s, const struct dh_record *rec,
 		   struct dh_agg_scratch *sc, unsigned long long *invalid);

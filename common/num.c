@@ -184,6 +184,15 @@ dh_xsum_add_int(struct dh_xsum *x, int64_t v)
 }
 
 void
+dh_xsum_add_i128(struct dh_xsum *x, __int128 v)
+{
+	unsigned __int128 mag = v < 0 ? -(unsigned __int128)v : (unsigned __int128)v;
+
+	add_at(x, (uint64_t)mag, BIAS, v < 0);
+	add_at(x, (uint64_t)(mag >> 64), BIAS + 64, v < 0);
+}
+
+void
 dh_xsum_add_digit(struct dh_xsum *x, int pos, int64_t digit)
 {
 	if (digit == 0)

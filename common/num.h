@@ -47,6 +47,8 @@ struct dh_xsum {
 void dh_xsum_add(struct dh_xsum *x, double v);
 /* Add an int64 exactly. */
 void dh_xsum_add_int(struct dh_xsum *x, int64_t v);
+/* Add a 128-bit integer exactly. */
+void dh_xsum_add_i128(struct dh_xsum *x, __int128 v);
 /* x += y, exactly. */
 void dh_xsum_merge(struct dh_xsum *x, const struct dh_xsum *y);
 /* The sum correctly rounded to a double (±HUGE_VAL when it overflows). */

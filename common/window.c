@@ -365,9 +365,9 @@ save(struct dh_win *w, struct dh_win_pane *p)
 	if (w->win.kind != DH_WIN_NONE) {
 		dh_buf_adds(&w->line, ",\"window\":");
 		dh_json_quote(&w->line, w->win.text, strlen(w->win.text), &bad);
-		dh_buf_add(&w->line, ",\"window_start\":\"", 16);
+		dh_buf_adds(&w->line, ",\"window_start\":\"");
 		dh_buf_add(&w->line, b, dh_time_format(p->start, b));
-		dh_buf_add(&w->line, "\",\"window_end\":\"", 16);
+		dh_buf_adds(&w->line, "\",\"window_end\":\"");
 		dh_buf_add(&w->line, b, dh_time_format(p->end, b));
 		dh_buf_addc(&w->line, '"');
 	}
