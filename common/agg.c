@@ -22,8 +22,8 @@ static const struct {
 	{"mean", DH_AGG_MEAN, DH_AGG_NUM | DH_AGG_SUM_V},
 	{"min", DH_AGG_MIN, DH_AGG_NUM},
 	{"max", DH_AGG_MAX, DH_AGG_NUM},
-	{"var", DH_AGG_VAR, DH_AGG_NUM | DH_AGG_WELFORD},
-	{"stddev", DH_AGG_STDDEV, DH_AGG_NUM | DH_AGG_WELFORD},
+	{"var", DH_AGG_VAR, DH_AGG_NUM | DH_AGG_SQUARES},
+	{"stddev", DH_AGG_STDDEV, DH_AGG_NUM | DH_AGG_SQUARES},
 	{"median", DH_AGG_MEDIAN, DH_AGG_NUM | DH_AGG_VALUES},
 	{"first", DH_AGG_FIRST, DH_AGG_FIRST_V},
 	{"last", DH_AGG_LAST, DH_AGG_LAST_V},
@@ -172,6 +172,7 @@ static void
 fstate_free(struct dh_agg_fstate *f)
 {
 	dh_xsum_release(&f->xs);
+	dh_xsum_release(&f->xsq);
 	free(f->vals);
 	free(f->first.p);
 	free(f->last.p);
@@ -321,11 +322,11 @@ add_number(struct dh_agg_fstate *f, unsigned needs, enum dh_num_kind kind, int64
 		f->dmin = dv;
 	if (f->num == 1 || dv > f->dmax)
 		f->dmax = dv;
-	if (needs & DH_AGG_WELFORD) {
-		double delta = dv - f->wmean;
-
-		f->wmean += delta / (double)f->num;
-		f->wm2 += delta * (dv - f->wmean);
+	if (needs & DH_AGG_SQUARES) {
+		if (kind == DH_NUM_INT)
+			dh_xsum_add_square_int(&f->xsq, iv);
+		else
+			dh_xsum_add_square(&f->xsq, dv);
 	}
 	if (needs & DH_AGG_VALUES) {
 		if (f->nvals == f->capvals) {
@@ -405,7 +406,7 @@ dh_agg_apply(const struct dh_agg_spec *s, struct dh_agg_state *st, struct dh_agg
 }
 
 static void
-merge_field(const struct dh_agg_field *fd, struct dh_agg_fstate *d, const struct dh_agg_fstate *s)
+merge_field(struct dh_agg_fstate *d, const struct dh_agg_fstate *s)
 {
 	if (s->num > 0) {
 		d->isum += s->isum;
@@ -418,12 +419,7 @@ merge_field(const struct dh_agg_field *fd, struct dh_agg_fstate *d, const struct
 		if (d->num == 0 || s->dmax > d->dmax)
 			d->dmax = s->dmax;
 		dh_xsum_merge(&d->xs, &s->xs);
-		if (fd->needs & DH_AGG_WELFORD) {
-			double n = (double)(d->num + s->num), delta = s->wmean - d->wmean;
-
-			d->wm2 += s->wm2 + delta * delta * (double)d->num * (double)s->num / n;
-			d->wmean += delta * (double)s->num / n;
-		}
+		dh_xsum_merge(&d->xsq, &s->xsq);
 		if (s->nvals > 0) {
 			if (d->nvals + s->nvals > d->capvals) {
 				d->capvals = d->nvals + s->nvals;
@@ -464,7 +460,7 @@ dh_agg_merge(const struct dh_agg_spec *s, struct dh_agg_state *dst,
 
 	(void)err; /* nothing fails: sums add in 128 bits and exactly */
 	for (i = 0; i < s->nfields; i++)
-		merge_field(&s->fields[i], &dst->f[i], &src->f[i]);
+		merge_field(&dst->f[i], &src->f[i]);
 	dst->count += src->count;
 	return 0;
 }
@@ -616,7 +612,19 @@ dh_agg_result(const struct dh_agg_spec *s, struct dh_agg_state *st, struct dh_re
 				put_null(out, it->name);
 				break;
 			}
-			t = f->wm2 / (double)(f->num - 1);
+			{
+				struct dh_xsum s1 = DH_XSUM_INIT;
+
+				dh_xsum_merge(&s1, &f->xs);
+				dh_xsum_add_i128(&s1, f->isum);
+				if (dh_xsum_variance(&s1, &f->xsq, f->num, &t) != 0 || !isfinite(t)) {
+					dh_xsum_release(&s1);
+					dh_buf_addf(err, "field \"%s\": the variance is beyond the "
+							 "range of a double", s->fields[it->field].path);
+					return -1;
+				}
+				dh_xsum_release(&s1);
+			}
 			put_num(out, it->name, it->kind == DH_AGG_VAR ? t : sqrt(t));
 			break;
 		case DH_AGG_MEDIAN:
@@ -666,6 +674,21 @@ json_val(struct dh_buf *out, const char *key, const struct dh_agg_val *v)
 		dh_buf_add(out, v->p, v->len);
 }
 
+/* An exact sum: [first digit's position, digits...], carries done. */
+static void
+json_xsum(struct dh_buf *out, const char *key, struct dh_xsum *x)
+{
+	int k;
+
+	if (x->n == 0)
+		return;
+	dh_xsum_normalize(x);
+	dh_buf_addf(out, ",\"%s\":[%d", key, x->lo);
+	for (k = 0; k < x->n; k++)
+		dh_buf_addf(out, ",%lld", (long long)x->d[k]);
+	dh_buf_addc(out, ']');
+}
+
 void
 dh_agg_state_json(const struct dh_agg_spec *s, struct dh_agg_state *st, struct dh_buf *out)
 {
@@ -690,17 +713,8 @@ dh_agg_state_json(const struct dh_agg_spec *s, struct dh_agg_state *st, struct d
 					    (long long)f->imax);
 			json_num(out, "dmin", f->dmin);
 			json_num(out, "dmax", f->dmax);
-			if (f->xs.n > 0) {
-				dh_xsum_normalize(&f->xs);
-				dh_buf_addf(out, ",\"xsum\":[%d", f->xs.lo);
-				for (k = 0; k < (size_t)f->xs.n; k++)
-					dh_buf_addf(out, ",%lld", (long long)f->xs.d[k]);
-				dh_buf_addc(out, ']');
-			}
-			if (fd->needs & DH_AGG_WELFORD) {
-				json_num(out, "mean", f->wmean);
-				json_num(out, "m2", f->wm2);
-			}
+			json_xsum(out, "xsum", &f->xs);
+			json_xsum(out, "xsq", &f->xsq);
 			if (fd->needs & DH_AGG_VALUES) {
 				dh_buf_adds(out, ",\"vals\":[");
 				for (k = 0; k < f->nvals; k++) {
@@ -838,6 +852,29 @@ get_val(json_t *o, const char *key, struct dh_agg_val *v)
 }
 
 static int
+get_xsum(json_t *o, const char *key, struct dh_xsum *x)
+{
+	json_t *a = json_object_get(o, key), *lo, *e;
+	size_t k;
+
+	if (a == NULL)
+		return 0;
+	lo = json_array_get(a, 0);
+	/* squares reach digit 140 or so; nothing real goes past 200 */
+	if (!json_is_array(a) || !json_is_integer(lo) || json_integer_value(lo) < 0 ||
+	    json_integer_value(lo) > 200 || json_array_size(a) > 200)
+		return -1;
+	for (k = 1; k < json_array_size(a); k++) {
+		e = json_array_get(a, k);
+		if (!json_is_integer(e) || json_integer_value(e) > ((json_int_t)1 << 40) ||
+		    json_integer_value(e) < -((json_int_t)1 << 40))
+			return -1;
+		dh_xsum_add_digit(x, (int)json_integer_value(lo) + (int)k - 1, json_integer_value(e));
+	}
+	return 0;
+}
+
+static int
 read_field(const struct dh_agg_field *fd, json_t *o, struct dh_agg_fstate *f)
 {
 	json_t *a, *e;
@@ -847,24 +884,10 @@ read_field(const struct dh_agg_field *fd, json_t *o, struct dh_agg_fstate *f)
 	    get_u64(o, "num", &f->num) || get_u64(o, "nfloat", &f->nfloat) ||
 	    get_i128(o, "isum", &f->isum) || get_i64(o, "imin", &f->imin) ||
 	    get_i64(o, "imax", &f->imax) || get_dbl(o, "dmin", &f->dmin) ||
-	    get_dbl(o, "dmax", &f->dmax) || get_dbl(o, "mean", &f->wmean) ||
-	    get_dbl(o, "m2", &f->wm2) || get_val(o, "first", &f->first) ||
+	    get_dbl(o, "dmax", &f->dmax) || get_xsum(o, "xsum", &f->xs) ||
+	    get_xsum(o, "xsq", &f->xsq) || get_val(o, "first", &f->first) ||
 	    get_val(o, "last", &f->last) || f->nfloat > f->num)
 		return -1;
-	if ((a = json_object_get(o, "xsum")) != NULL) {
-		json_t *lo = json_array_get(a, 0);
-
-		if (!json_is_array(a) || !json_is_integer(lo) || json_integer_value(lo) < 0 ||
-		    json_integer_value(lo) > 100 || json_array_size(a) > 80)
-			return -1;
-		for (k = 1; k < json_array_size(a); k++) {
-			e = json_array_get(a, k);
-			if (!json_is_integer(e))
-				return -1;
-			dh_xsum_add_digit(&f->xs, (int)json_integer_value(lo) + (int)k - 1,
-					  json_integer_value(e));
-		}
-	}
 	if ((a = json_object_get(o, "vals")) != NULL) {
 		if (!json_is_array(a) || !(fd->needs & DH_AGG_VALUES))
 			return -1;

@@ -15,7 +15,9 @@
  * 128 bits, so the order of terms never matters) and a sum that passes 64
  * bits is an error; other sums are exact then rounded once
  * (common/num's xsum), so they do not depend on order; var and stddev are
- * sample statistics by Welford's updates and Chan's merge; median and pNN
+ * sample statistics computed exactly from exact sums of the values and of
+ * their squares, then rounded once (no cancellation, and the same bits
+ * however records were split among threads, runs and merges); median and pNN
  * interpolate linearly between the closest ranks (R's type 7, Miller's -i,
  * DuckDB's quantile_cont).  Output fields are named as Miller names them:
  * F_sum, F_p95; count alone is "count".
@@ -63,7 +65,7 @@ struct dh_agg_item {
 
 /* What a field's state keeps, from the aggregators that read it. */
 #define DH_AGG_NUM 1u      /* parse numbers: count, sum, min, max */
-#define DH_AGG_WELFORD 2u  /* var, stddev */
+#define DH_AGG_SQUARES 2u  /* var, stddev */
 #define DH_AGG_VALUES 4u   /* median, pNN */
 #define DH_AGG_FIRST_V 8u
 #define DH_AGG_LAST_V 16u
@@ -101,7 +103,7 @@ struct dh_agg_fstate {
 	int64_t imin, imax;
 	double dmin, dmax;
 	struct dh_xsum xs; /* the non-integer numbers */
-	double wmean, wm2; /* Welford */
+	struct dh_xsum xsq; /* var, stddev: the squares, exactly */
 	double *vals;      /* median, pNN */
 	size_t nvals, capvals;
 	struct dh_agg_val first, last;

@@ -47,6 +47,17 @@ int dh_keyset_put(struct dh_keyset *s, struct dh_key k, uint64_t val,
 		  uint64_t **valp);
 /* 1 when key is present, with *valp set as dh_keyset_put() sets it. */
 int dh_keyset_get(const struct dh_keyset *s, struct dh_key k, uint64_t **valp);
+/* Start loading key's slot into the cache, for a lookup soon after. */
+static inline void
+dh_keyset_prefetch(const struct dh_keyset *s, struct dh_key k)
+{
+	if (s->cap > 0) {
+		__builtin_prefetch(&s->keys[(size_t)k.lo & (s->cap - 1)]);
+		if (s->vals != NULL)
+			__builtin_prefetch(&s->vals[(size_t)k.lo & (s->cap - 1)]);
+	}
+}
+
 /* Remove key: 1 when it was there. */
 int dh_keyset_del(struct dh_keyset *s, struct dh_key k);
 /* Would the next new key make the table grow (at most 3/4 full)? */

@@ -216,39 +216,22 @@ dh_xsum_merge(struct dh_xsum *x, const struct dh_xsum *y)
 	dh_xsum_normalize(x);
 }
 
-double
-dh_xsum_value(struct dh_xsum *x)
+/*
+ * Round sum(mag[k] * 2^(32k + e0)) + (sticky: a little more) to the
+ * nearest double, ties to even.  Digits below the top may hold 32 bits,
+ * the top one 64.
+ */
+static double
+mag_to_double(const int64_t *mag, int n, int e0, int sticky)
 {
-	int64_t *mag;
-	int n = x->n, h, k, neg, e, nb;
-	unsigned __int128 acc = 0;
+	unsigned __int128 acc;
 	uint64_t m64, keep, rem;
-	int sticky = 0;
-	double r;
+	int h, k, e, nb;
 
-	if (n == 0)
-		return 0;
-	dh_xsum_normalize(x);
-	neg = x->d[n - 1] < 0;
-	mag = dh_xreallocarray(NULL, (size_t)n, sizeof(*mag));
-	for (k = 0; k < n; k++)
-		mag[k] = neg ? -x->d[k] : x->d[k];
-	if (neg) {
-		for (k = 0; k + 1 < n; k++) {
-			int64_t low = (int64_t)((uint64_t)mag[k] & M32);
-			int64_t carry = (mag[k] - low) / ((int64_t)1 << 32);
-
-			mag[k] = low;
-			mag[k + 1] += carry;
-		}
-	}
 	for (h = n - 1; h >= 0 && mag[h] == 0; h--)
 		;
-	if (h < 0) {
-		free(mag);
+	if (h < 0)
 		return 0;
-	}
-	/* the top digit may hold more than 32 bits: up to 128 in acc */
 	acc = (unsigned __int128)(uint64_t)mag[h] << 64;
 	if (h >= 1)
 		acc |= (unsigned __int128)(uint64_t)mag[h - 1] << 32;
@@ -257,8 +240,7 @@ dh_xsum_value(struct dh_xsum *x)
 	for (k = 0; k < h - 2; k++)
 		if (mag[k] != 0)
 			sticky = 1;
-	e = 32 * (x->lo + h - 2) - BIAS; /* the weight of acc's bit 0 */
-	free(mag);
+	e = 32 * (h - 2) + e0; /* the weight of acc's bit 0 */
 	nb = 128;
 	while (nb > 0 && !((acc >> (nb - 1)) & 1))
 		nb--;
@@ -281,8 +263,166 @@ dh_xsum_value(struct dh_xsum *x)
 		keep >>= 1;
 		e++;
 	}
-	r = ldexp((double)keep, e + 11);
+	return ldexp((double)keep, e + 11);
+}
+
+/* The magnitude of x as digits all below 2^32 (two more than x has, for
+ * the top one's carries); *neg its sign.  Caller frees. */
+static int64_t *
+magnitude(struct dh_xsum *x, int *neg)
+{
+	int n = x->n, k;
+	int64_t *mag = dh_xcalloc((size_t)n + 3, sizeof(*mag));
+
+	dh_xsum_normalize(x);
+	*neg = n > 0 && x->d[n - 1] < 0;
+	for (k = 0; k < n; k++)
+		mag[k] = *neg ? -x->d[k] : x->d[k];
+	for (k = 0; k + 1 < n + 3; k++) {
+		int64_t low = (int64_t)((uint64_t)mag[k] & M32);
+		int64_t carry = (mag[k] - low) / ((int64_t)1 << 32);
+
+		mag[k] = low;
+		mag[k + 1] += carry;
+	}
+	return mag;
+}
+
+double
+dh_xsum_value(struct dh_xsum *x)
+{
+	int64_t *mag;
+	int neg;
+	double r;
+
+	if (x->n == 0)
+		return 0;
+	mag = magnitude(x, &neg);
+	r = mag_to_double(mag, x->n + 3, 32 * x->lo - BIAS, 0);
+	free(mag);
 	return neg ? -r : r;
+}
+
+/* Squares are kept at twice the scale: below 2^-2148, the smallest. */
+#define BIAS2 (2 * BIAS)
+
+void
+dh_xsum_add_square(struct dh_xsum *x, double v)
+{
+	uint64_t bits, m;
+	unsigned __int128 sq;
+	int e, p;
+
+	memcpy(&bits, &v, sizeof(bits));
+	e = (int)((bits >> 52) & 0x7ff);
+	m = bits & (((uint64_t)1 << 52) - 1);
+	if (e == 0)
+		e = 1;
+	else
+		m |= (uint64_t)1 << 52;
+	/* v^2 = m^2 * 2^(2(e - 1075)): m^2 is exact in 106 bits */
+	sq = (unsigned __int128)m * m;
+	p = 2 * (e - 1075) + BIAS2;
+	add_at(x, (uint64_t)sq, p, 0);
+	add_at(x, (uint64_t)(sq >> 64), p + 64, 0);
+}
+
+void
+dh_xsum_add_square_int(struct dh_xsum *x, int64_t v)
+{
+	uint64_t mag = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	unsigned __int128 sq = (unsigned __int128)mag * mag;
+
+	add_at(x, (uint64_t)sq, BIAS2, 0);
+	add_at(x, (uint64_t)(sq >> 64), BIAS2 + 64, 0);
+}
+
+/* q = q / d (digits below 2^32, most significant last): the remainder. */
+static uint64_t
+div_small(int64_t *q, int n, uint64_t d)
+{
+	unsigned __int128 rem = 0;
+	int k;
+
+	for (k = n - 1; k >= 0; k--) {
+		unsigned __int128 cur = (rem << 32) | (uint64_t)q[k];
+
+		q[k] = (int64_t)(uint64_t)(cur / d);
+		rem = cur % d;
+	}
+	return (uint64_t)rem;
+}
+
+int
+dh_xsum_variance(struct dh_xsum *s1, struct dh_xsum *s2, uint64_t n, double *var)
+{
+	int64_t *a, *c, *num;
+	unsigned __int128 *col;
+	int na = s1->n + 3, nc = s2->n + 3, neg, lo, len, i, j, k, sticky;
+	int64_t borrow = 0;
+
+	if (n < 2)
+		return -1;
+	if (s2->n == 0) {
+		*var = 0; /* every value 0 */
+		return 0;
+	}
+	a = magnitude(s1, &neg);
+	c = magnitude(s2, &neg);
+	/* n * S2 - S1^2, at the scale 2^-BIAS2, from digit lo up */
+	lo = s1->n > 0 && 2 * s1->lo < s2->lo ? 2 * s1->lo : s2->lo;
+	/* six zero digits below: the quotient keeps 53 bits and more
+	 * after dividing by n (n - 1), below 2^128 */
+	lo -= 6;
+	len = (s1->n > 0 ? 2 * s1->lo + 2 * na : 0) - lo;
+	if (s2->lo + nc + 3 - lo > len)
+		len = s2->lo + nc + 3 - lo;
+	len += 2;
+	col = dh_xcalloc((size_t)len, sizeof(*col));
+	num = dh_xcalloc((size_t)len, sizeof(*num));
+	for (k = 0; k < nc; k++) {
+		unsigned __int128 t = (unsigned __int128)n * (uint64_t)c[k];
+
+		col[s2->lo + k - lo] += t & M32;
+		col[s2->lo + k - lo + 1] += (t >> 32) & M32;
+		col[s2->lo + k - lo + 2] += t >> 64;
+	}
+	for (k = 0; k + 1 < len; k++) {
+		num[k] = (int64_t)(uint64_t)(col[k] & M32);
+		col[k + 1] += col[k] >> 32;
+	}
+	num[len - 1] = (int64_t)(uint64_t)col[len - 1];
+	memset(col, 0, (size_t)len * sizeof(*col));
+	for (i = 0; s1->n > 0 && i < na; i++)
+		for (j = 0; j < na; j++) {
+			unsigned __int128 t = (unsigned __int128)(uint64_t)a[i] * (uint64_t)a[j];
+			int at = 2 * s1->lo + i + j - lo;
+
+			col[at] += t & M32;
+			col[at + 1] += t >> 32;
+		}
+	for (k = 0; k < len; k++) {
+		int64_t sq = (int64_t)(uint64_t)(col[k] & M32), d;
+
+		if (k + 1 < len)
+			col[k + 1] += col[k] >> 32;
+		d = num[k] - sq - borrow;
+		borrow = d < 0;
+		num[k] = d < 0 ? d + ((int64_t)1 << 32) : d;
+	}
+	free(col);
+	free(a);
+	free(c);
+	if (borrow) {
+		/* n S2 >= S1^2 always: only a bug gets here */
+		free(num);
+		return -1;
+	}
+	sticky = div_small(num, len, n) != 0;
+	sticky |= div_small(num, len, n - 1) != 0;
+	*var = mag_to_double(num, len, 32 * lo - BIAS2, sticky);
+	free(num);
+	return 0;
 }
 
 void

@@ -51,6 +51,20 @@ void dh_xsum_add_int(struct dh_xsum *x, int64_t v);
 void dh_xsum_add_i128(struct dh_xsum *x, __int128 v);
 /* x += y, exactly. */
 void dh_xsum_merge(struct dh_xsum *x, const struct dh_xsum *y);
+/*
+ * Squares, for variances: a struct dh_xsum that only ever gets these
+ * holds the exact sum of squares (at its own scale: read it only with
+ * dh_xsum_variance).  Integers square exactly whatever their size.
+ */
+void dh_xsum_add_square(struct dh_xsum *x, double v);
+void dh_xsum_add_square_int(struct dh_xsum *x, int64_t v);
+/*
+ * The sample variance of n values whose exact sum is s1 and exact sum of
+ * squares s2: (n * s2 - s1^2) / (n (n - 1)) computed exactly and rounded
+ * once, so that it depends neither on the order of the values nor on how
+ * they were split and merged.  0, or -1 when n < 2.
+ */
+int dh_xsum_variance(struct dh_xsum *s1, struct dh_xsum *s2, uint64_t n, double *var);
 /* The sum correctly rounded to a double (±HUGE_VAL when it overflows). */
 double dh_xsum_value(struct dh_xsum *x);
 /* Propagate carries: every digit but the top one in [0, 2^32).  The

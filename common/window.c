@@ -578,6 +578,8 @@ dh_win_add_at(struct dh_win *w, const struct dh_record *rec, int64_t t, struct d
 	int32_t i;
 	int changed;
 
+	/* the group's slot loads while the values are read */
+	dh_keyset_prefetch(&w->gset, gk);
 	/* the record's values first: a bad one makes no group or pane */
 	if (dh_agg_prepare(w->agg, rec, &w->sc, &w->invalid) != 0) {
 		dh_buf_reset(&w->err);
@@ -588,10 +590,12 @@ dh_win_add_at(struct dh_win *w, const struct dh_record *rec, int64_t t, struct d
 	switch (w->win.kind) {
 	case DH_WIN_NONE:
 		g = group_of(w, rec, gk);
-		if ((i = w->ghead[g]) < 0)
-			i = new_pane(w, g, 0, 0);
+		/* without a window groups and panes are made together and
+		 * never freed: group g's pane is pane g */
+		if (g == w->npanes)
+			new_pane(w, g, 0, 0);
 		w->pos++;
-		return count_in(w, i);
+		return count_in(w, (int32_t)g);
 	case DH_WIN_TUMBLING:
 	case DH_WIN_SLIDING:
 		last = floor_div(t, w->win.period) * w->win.period;

@@ -142,6 +142,78 @@ test_xsum(void)
 	dh_xsum_release(&c);
 }
 
+/* Sample variance, exact then rounded once, in any order or split. */
+static void
+test_variance(void)
+{
+	struct dh_xsum s1 = DH_XSUM_INIT, s2 = DH_XSUM_INIT, t1 = DH_XSUM_INIT, t2 = DH_XSUM_INIT;
+	struct dh_xsum u1 = DH_XSUM_INIT, u2 = DH_XSUM_INIT;
+	double v[1000], var, var2, mean = 0, m2 = 0;
+	uint64_t s = 2463534242ULL;
+	int k;
+
+	for (k = 1; k <= 4; k++) {
+		dh_xsum_add_int(&s1, k);
+		dh_xsum_add_square_int(&s2, k);
+	}
+	CHECK(dh_xsum_variance(&s1, &s2, 4, &var) == 0 && var == 5.0 / 3);
+	CHECK(dh_xsum_variance(&s1, &s2, 1, &var) == -1);
+	dh_xsum_release(&s1);
+	dh_xsum_release(&s2);
+	/* no cancellation: Python's statistics.variance gives the same */
+	dh_xsum_add(&s1, 1e16);
+	dh_xsum_add(&s1, 1);
+	dh_xsum_add(&s1, -1e16);
+	dh_xsum_add(&s1, 3);
+	dh_xsum_add_square(&s2, 1e16);
+	dh_xsum_add_square(&s2, 1);
+	dh_xsum_add_square(&s2, -1e16);
+	dh_xsum_add_square(&s2, 3);
+	CHECK(dh_xsum_variance(&s1, &s2, 4, &var) == 0 && var == 6.666666666666667e+31);
+	dh_xsum_release(&s1);
+	dh_xsum_release(&s2);
+	/* random values: forwards, backwards and in halves give the same
+	 * bits, and agree with a careful two-pass computation */
+	for (k = 0; k < 1000; k++)
+		v[k] = 1000 + (double)(rnd(&s) % 100000) / 100;
+	for (k = 0; k < 1000; k++) {
+		dh_xsum_add(&s1, v[k]);
+		dh_xsum_add_square(&s2, v[k]);
+		dh_xsum_add(&t1, v[999 - k]);
+		dh_xsum_add_square(&t2, v[999 - k]);
+		mean += v[k] / 1000;
+	}
+	dh_xsum_release(&u1);
+	for (k = 0; k < 500; k++) {
+		dh_xsum_add(&u1, v[k]);
+		dh_xsum_add_square(&u2, v[k]);
+	}
+	{
+		struct dh_xsum w1 = DH_XSUM_INIT, w2 = DH_XSUM_INIT;
+
+		for (k = 500; k < 1000; k++) {
+			dh_xsum_add(&w1, v[k]);
+			dh_xsum_add_square(&w2, v[k]);
+		}
+		dh_xsum_merge(&u1, &w1);
+		dh_xsum_merge(&u2, &w2);
+		dh_xsum_release(&w1);
+		dh_xsum_release(&w2);
+	}
+	for (k = 0; k < 1000; k++)
+		m2 += (v[k] - mean) * (v[k] - mean);
+	CHECK(dh_xsum_variance(&s1, &s2, 1000, &var) == 0);
+	CHECK(dh_xsum_variance(&t1, &t2, 1000, &var2) == 0 && var2 == var);
+	CHECK(dh_xsum_variance(&u1, &u2, 1000, &var2) == 0 && var2 == var);
+	CHECK(fabs(var - m2 / 999) <= 1e-12 * var);
+	dh_xsum_release(&s1);
+	dh_xsum_release(&s2);
+	dh_xsum_release(&t1);
+	dh_xsum_release(&t2);
+	dh_xsum_release(&u1);
+	dh_xsum_release(&u2);
+}
+
 static void
 test_hll(void)
 {
@@ -328,6 +400,7 @@ main(void)
 	test_parse();
 	test_fmt();
 	test_xsum();
+	test_variance();
 	test_hll();
 	test_keyset_del();
 	test_agg();
