@@ -444,7 +444,7 @@ merge_field(struct dh_agg_fstate *d, const struct dh_agg_fstate *s)
 
 		for (i = 0; i < s->dist->cap; i++)
 			if (dh_keyset_used(s->dist, i))
-				dh_keyset_put(d->dist, s->dist->keys[i], 0, NULL);
+				dh_keyset_put(d->dist, dh_keyset_key(s->dist, i), 0, NULL);
 	}
 	if (s->hll != NULL && d->hll != NULL)
 		dh_hll_merge(d->hll, s->hll);
@@ -737,8 +737,8 @@ dh_agg_state_json(const struct dh_agg_spec *s, struct dh_agg_state *st, struct d
 				if (!dh_keyset_used(f->dist, k))
 					continue;
 				dh_buf_addf(out, "%s\"%016llx%016llx\"", first ? "" : ",",
-					    (unsigned long long)f->dist->keys[k].hi,
-					    (unsigned long long)f->dist->keys[k].lo);
+					    (unsigned long long)dh_keyset_key(f->dist, k).hi,
+					    (unsigned long long)dh_keyset_key(f->dist, k).lo);
 				first = 0;
 			}
 			dh_buf_addc(out, ']');

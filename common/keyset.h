@@ -1,7 +1,7 @@
 /*
  * keyset: a set of 128-bit keys (xxh3 hashes) in one open-addressing
- * table with linear probing, each with an optional 64-bit value: 16 bytes
- * a slot, 24 with values.  The table is at most 3/4 full and doubles when
+ * table with linear probing, each with an optional 64-bit value beside it
+ * (one cache line holds both): 16 bytes a slot, 24 with values.  The table is at most 3/4 full and doubles when
  * it fills, so it has between 4/3 and 8/3 slots a key; while it doubles,
  * the old table and the new are both held.  For dh-dedup, and anything
  * else that must remember many keys in bounded memory.
@@ -23,10 +23,10 @@ struct dh_key {
 };
 
 struct dh_keyset {
-	struct dh_key *keys;
-	uint64_t *vals; /* NULL unless with values */
-	size_t cap, n;  /* cap is a power of two (0: nothing allocated) */
+	uint64_t *slots; /* per slot: key lo, key hi (, value) */
+	size_t cap, n;   /* cap is a power of two (0: nothing allocated) */
 	int with_vals;
+	size_t stride;   /* 2 or 3 words */
 	size_t max_bytes; /* 0: no limit; past it, exit 4 */
 	size_t first_cap; /* slots of the first table, a power of two
 			   * (0: 1024); small for many small sets */
@@ -51,11 +51,8 @@ int dh_keyset_get(const struct dh_keyset *s, struct dh_key k, uint64_t **valp);
 static inline void
 dh_keyset_prefetch(const struct dh_keyset *s, struct dh_key k)
 {
-	if (s->cap > 0) {
-		__builtin_prefetch(&s->keys[(size_t)k.lo & (s->cap - 1)]);
-		if (s->vals != NULL)
-			__builtin_prefetch(&s->vals[(size_t)k.lo & (s->cap - 1)]);
-	}
+	if (s->cap > 0)
+		__builtin_prefetch(&s->slots[((size_t)k.lo & (s->cap - 1)) * s->stride]);
 }
 
 /* Remove key: 1 when it was there. */
@@ -77,7 +74,16 @@ size_t dh_keyset_bytes(const struct dh_keyset *s);
 static inline int
 dh_keyset_used(const struct dh_keyset *s, size_t i)
 {
-	return (s->keys[i].lo | s->keys[i].hi) != 0;
+	return (s->slots[i * s->stride] | s->slots[i * s->stride + 1]) != 0;
+}
+
+/* The key in slot i. */
+static inline struct dh_key
+dh_keyset_key(const struct dh_keyset *s, size_t i)
+{
+	struct dh_key k = {s->slots[i * s->stride], s->slots[i * s->stride + 1]};
+
+	return k;
 }
 
 #endif

@@ -141,8 +141,8 @@ dh_seen_save(const char *path, const char *spec, const struct dh_keyset *s)
 	for (i = 0; i < s->cap; i++) {
 		if (!dh_keyset_used(s, i))
 			continue;
-		put64(k16, s->keys[i].lo);
-		put64(k16 + 8, s->keys[i].hi);
+		put64(k16, dh_keyset_key(s, i).lo);
+		put64(k16 + 8, dh_keyset_key(s, i).hi);
 		dh_out_write(&t.out, k16, 16);
 		XXH3_128bits_update(st, k16, 16);
 	}
