@@ -479,10 +479,13 @@ percentile(const double *v, size_t n, double p)
 {
 	double h = (double)(n - 1) * p / 100, lo = floor(h);
 	size_t i = (size_t)lo;
+	double f = h - lo, r;
 
 	if (i + 1 >= n || h == lo)
 		return v[i < n ? i : n - 1];
-	return v[i] + (h - lo) * (v[i + 1] - v[i]);
+	r = v[i] + f * (v[i + 1] - v[i]);
+	/* the difference of two huge values of other signs overflows */
+	return isfinite(r) ? r : v[i] * (1 - f) + v[i + 1] * f;
 }
 
 static void

@@ -764,9 +764,14 @@ dh_win_merge_line(struct dh_win *w, const char *p, size_t n)
 	if (j == NULL)
 		return bad_state(w, je.text);
 	key = json_object_get(j, "key");
-	if (!json_is_integer(json_object_get(j, "dh_agg")) ||
-	    json_integer_value(json_object_get(j, "dh_agg")) != 1) {
-		bad_state(w, "no \"dh_agg\": 1");
+	if (!json_is_integer(json_object_get(j, "dh_agg"))) {
+		bad_state(w, "no \"dh_agg\" version (written by dh-agg --partial?)");
+		goto out;
+	}
+	if (json_integer_value(json_object_get(j, "dh_agg")) != 1) {
+		dh_buf_reset(&w->err);
+		dh_buf_addf(&w->err, "a saved state of version %lld: this dh-agg reads version 1",
+			    (long long)json_integer_value(json_object_get(j, "dh_agg")));
 		goto out;
 	}
 	if (!same_header(w, j)) {
