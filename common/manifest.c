@@ -206,12 +206,20 @@ get_count(json_t *o, const char *key, unsigned long long *out, struct dh_buf *er
 int
 dh_manifest_load(const char *path, struct dh_manifest *m, struct dh_buf *err)
 {
+	return dh_manifest_parse(NULL, 0, path, m, err);
+}
+
+int
+dh_manifest_parse(const char *p, size_t n, const char *path, struct dh_manifest *m,
+		  struct dh_buf *err)
+{
 	json_error_t je;
 	json_t *o, *files, *inputs, *cmd, *v;
 	size_t i;
 
 	memset(m, 0, sizeof(*m));
-	o = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+	o = p != NULL ? json_loadb(p, n, JSON_REJECT_DUPLICATES, &je)
+		      : json_load_file(path, JSON_REJECT_DUPLICATES, &je);
 	if (o == NULL) {
 		dh_buf_addf(err, "line %d: %s", je.line, je.text);
 		return -1;

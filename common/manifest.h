@@ -72,6 +72,9 @@ char *dh_manifest_dump(const struct dh_manifest *m, size_t *len);
  */
 int dh_manifest_load(const char *path, struct dh_manifest *m,
 		     struct dh_buf *err);
+/* The same from the bytes p[0..n) of a manifest (path names it). */
+int dh_manifest_parse(const char *p, size_t n, const char *path, struct dh_manifest *m,
+		      struct dh_buf *err);
 void dh_manifest_release(struct dh_manifest *m);
 
 /*
