@@ -59,7 +59,8 @@ dh_xmemdup(const void *p, size_t n)
 {
 	char *s = dh_xmalloc(n + 1);
 
-	memcpy(s, p, n);
+	if (n > 0) /* p may be NULL then: an empty buffer's data */
+		memcpy(s, p, n);
 	s[n] = '\0';
 	return s;
 }
