@@ -105,6 +105,39 @@ struct agg {
 	struct dh_win *win;
 };
 
+/* No result: CSV and TSV still get their header line, as dh-convert
+ * gives one for a header without rows. */
+static void
+empty_header(struct agg *a, const struct dh_win *w)
+{
+	static const char *const before[] = {"window_start", "window_end"};
+	static const char *const after[] = {"pane", "timing", "_retract"};
+	char **names = NULL;
+	size_t *lens = NULL, n = 0, i, nafter = 0;
+	struct dh_buf line = DH_BUF_INIT;
+
+	names = dh_xreallocarray(NULL, w->nkeys + w->agg->nitems + 6, sizeof(*names));
+	lens = dh_xreallocarray(NULL, w->nkeys + w->agg->nitems + 6, sizeof(*lens));
+	if (w->win.kind != DH_WIN_NONE) {
+		for (i = 0; i < 2; i++)
+			names[n++] = (char *)before[i];
+		nafter = w->win.mode == DH_WIN_RETRACT ? 3 : 2;
+	}
+	for (i = 0; i < w->nkeys; i++)
+		names[n++] = w->keys[i];
+	for (i = 0; i < w->agg->nitems; i++)
+		names[n++] = w->agg->items[i].name;
+	for (i = 0; i < nafter; i++)
+		names[n++] = (char *)after[i];
+	for (i = 0; i < n; i++)
+		lens[i] = strlen(names[i]);
+	dh_header_line(&line, a->to, names, lens, n);
+	dh_out_write(&a->out, line.data, line.len);
+	dh_buf_release(&line);
+	free(names);
+	free(lens);
+}
+
 static void
 flush_out(void *arg)
 {
@@ -758,7 +791,7 @@ main(int argc, char **argv)
 	if ((have_delay || have_lateness || mode_set || a.late_path != NULL) &&
 	    (win.kind == DH_WIN_NONE || partial))
 		dh_usage_error(partial ? "--partial writes each window's state at the end of input: "
-					 "no --delay, --lateness, --late, --discard or --retract"
+					 "no --delay, --lateness, --late, --accumulate, --discard or --retract"
 				       : "--delay, --lateness, --late, --accumulate, --discard and "
 					 "--retract need --window");
 	if (aggs != NULL) {
@@ -811,6 +844,8 @@ main(int argc, char **argv)
 	if ((!merge || m.ready) && dh_win_finish(&w) != 0)
 		dh_die(DH_EXIT_DATA, "%s", w.err.data);
 	*ninvalid = w.invalid;
+	if (!a.have_writer && !partial && dh_format_delimited(a.to) && (!merge || m.ready))
+		empty_header(&a, &w);
 	if (a.have_writer) {
 		dh_writer_finish(&a.w);
 		dh_writer_release(&a.w);

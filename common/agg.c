@@ -87,6 +87,11 @@ dh_agg_spec_parse(struct dh_agg_spec *s, const char *list, struct dh_buf *err)
 				needs = kinds[i].needs;
 				found = 1;
 			}
+		if (!found && an >= 2 && p[0] == 'p' && p[1] >= '0' && p[1] <= '9' &&
+		    parse_pct(p, an, &it.pct) != 0) {
+			dh_buf_addf(err, "'%.*s': a percentile is p0 to p100 (p50, p99.9)", (int)an, p);
+			goto fail;
+		}
 		if (!found && parse_pct(p, an, &it.pct) == 0) {
 			it.kind = DH_AGG_PCT;
 			needs = DH_AGG_NUM | DH_AGG_VALUES;
@@ -576,8 +581,7 @@ dh_agg_result(const struct dh_agg_spec *s, struct dh_agg_state *st, struct dh_re
 			break;
 		case DH_AGG_NULLS: put_int(out, it->name, (int64_t)f->nulls); break;
 		case DH_AGG_SUM:
-		case DH_AGG_MEAN:
-			if (it->kind == DH_AGG_SUM && ints) {
+			if (ints) {
 				char b[48];
 
 				if (f->isum < INT64_MIN || f->isum > INT64_MAX) {
@@ -595,10 +599,23 @@ dh_agg_result(const struct dh_agg_spec *s, struct dh_agg_state *st, struct dh_re
 						 "double", s->fields[it->field].path);
 				return -1;
 			}
-			if (it->kind == DH_AGG_MEAN && f->num == 0)
+			put_num(out, it->name, t);
+			break;
+		case DH_AGG_MEAN:
+			if (f->num == 0) {
 				put_null(out, it->name);
-			else
-				put_num(out, it->name, it->kind == DH_AGG_SUM ? t : t / (double)f->num);
+				break;
+			}
+			{
+				/* the exact total over n, rounded once */
+				struct dh_xsum x = DH_XSUM_INIT;
+
+				dh_xsum_merge(&x, &f->xs);
+				dh_xsum_add_i128(&x, f->isum);
+				t = dh_xsum_div(&x, f->num);
+				dh_xsum_release(&x);
+			}
+			put_num(out, it->name, t);
 			break;
 		case DH_AGG_MIN:
 		case DH_AGG_MAX:

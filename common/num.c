@@ -303,6 +303,43 @@ dh_xsum_value(struct dh_xsum *x)
 	return neg ? -r : r;
 }
 
+/* q = q / d (digits below 2^32, most significant last): the remainder. */
+static uint64_t
+div_small(int64_t *q, int n, uint64_t d)
+{
+	unsigned __int128 rem = 0;
+	int k;
+
+	for (k = n - 1; k >= 0; k--) {
+		unsigned __int128 cur = (rem << 32) | (uint64_t)q[k];
+
+		q[k] = (int64_t)(uint64_t)(cur / d);
+		rem = cur % d;
+	}
+	return (uint64_t)rem;
+}
+
+double
+dh_xsum_div(struct dh_xsum *x, uint64_t n)
+{
+	int64_t *mag, *q;
+	int neg, len, sticky;
+	double r;
+
+	if (x->n == 0 || n == 0)
+		return 0;
+	mag = magnitude(x, &neg);
+	/* six zero digits below keep 53 bits and more after dividing */
+	len = x->n + 3 + 6;
+	q = dh_xcalloc((size_t)len, sizeof(*q));
+	memcpy(q + 6, mag, (size_t)(x->n + 3) * sizeof(*q));
+	free(mag);
+	sticky = div_small(q, len, n) != 0;
+	r = mag_to_double(q, len, 32 * (x->lo - 6) - BIAS, sticky);
+	free(q);
+	return neg ? -r : r;
+}
+
 /* Squares are kept at twice the scale: below 2^-2148, the smallest. */
 #define BIAS2 (2 * BIAS)
 
@@ -335,22 +372,6 @@ dh_xsum_add_square_int(struct dh_xsum *x, int64_t v)
 
 	add_at(x, (uint64_t)sq, BIAS2, 0);
 	add_at(x, (uint64_t)(sq >> 64), BIAS2 + 64, 0);
-}
-
-/* q = q / d (digits below 2^32, most significant last): the remainder. */
-static uint64_t
-div_small(int64_t *q, int n, uint64_t d)
-{
-	unsigned __int128 rem = 0;
-	int k;
-
-	for (k = n - 1; k >= 0; k--) {
-		unsigned __int128 cur = (rem << 32) | (uint64_t)q[k];
-
-		q[k] = (int64_t)(uint64_t)(cur / d);
-		rem = cur % d;
-	}
-	return (uint64_t)rem;
 }
 
 int

@@ -65,6 +65,9 @@ void dh_xsum_add_square_int(struct dh_xsum *x, int64_t v);
  * they were split and merged.  0, or -1 when n < 2.
  */
 int dh_xsum_variance(struct dh_xsum *s1, struct dh_xsum *s2, uint64_t n, double *var);
+/* The sum divided by n, exactly, then rounded once (a mean: finite
+ * whenever the mean is, even when the sum is not). */
+double dh_xsum_div(struct dh_xsum *x, uint64_t n);
 /* The sum correctly rounded to a double (±HUGE_VAL when it overflows). */
 double dh_xsum_value(struct dh_xsum *x);
 /* Propagate carries: every digit but the top one in [0, 2^32).  The
