@@ -164,13 +164,15 @@ static void
 fstate_init(const struct dh_agg_field *fd, struct dh_agg_fstate *f)
 {
 	memset(f, 0, sizeof(*f));
+	if (fd->needs & (DH_AGG_VALUES | DH_AGG_FIRST_V | DH_AGG_LAST_V | DH_AGG_DIST | DH_AGG_HLL))
+		f->m = dh_xcalloc(1, sizeof(*f->m));
 	if (fd->needs & DH_AGG_DIST) {
-		f->dist = dh_xcalloc(1, sizeof(*f->dist));
-		dh_keyset_init(f->dist, 0, 0);
-		f->dist->first_cap = 8;
+		f->m->dist = dh_xcalloc(1, sizeof(*f->m->dist));
+		dh_keyset_init(f->m->dist, 0, 0);
+		f->m->dist->first_cap = 8;
 	}
 	if (fd->needs & DH_AGG_HLL)
-		f->hll = dh_xcalloc(1, sizeof(*f->hll));
+		f->m->hll = dh_xcalloc(1, sizeof(*f->m->hll));
 }
 
 static void
@@ -178,17 +180,21 @@ fstate_free(struct dh_agg_fstate *f)
 {
 	dh_xsum_release(&f->xs);
 	dh_xsum_release(&f->xsq);
-	free(f->vals);
-	free(f->first.p);
-	free(f->last.p);
-	if (f->dist != NULL) {
-		dh_keyset_release(f->dist);
-		free(f->dist);
+	if (f->m == NULL)
+		return;
+	free(f->m->vals);
+	free(f->m->first.p);
+	free(f->m->last.p);
+	if (f->m->dist != NULL) {
+		dh_keyset_release(f->m->dist);
+		free(f->m->dist);
 	}
-	if (f->hll != NULL) {
-		dh_hll_release(f->hll);
-		free(f->hll);
+	if (f->m->hll != NULL) {
+		dh_hll_release(f->m->hll);
+		free(f->m->hll);
 	}
+	free(f->m);
+	f->m = NULL;
 }
 
 struct dh_agg_state *
@@ -334,11 +340,11 @@ add_number(struct dh_agg_fstate *f, unsigned needs, enum dh_num_kind kind, int64
 			dh_xsum_add_square(&f->xsq, dv);
 	}
 	if (needs & DH_AGG_VALUES) {
-		if (f->nvals == f->capvals) {
-			f->capvals = f->capvals ? 2 * f->capvals : 4;
-			f->vals = dh_xreallocarray(f->vals, f->capvals, sizeof(*f->vals));
+		if (f->m->nvals == f->m->capvals) {
+			f->m->capvals = f->m->capvals ? 2 * f->m->capvals : 4;
+			f->m->vals = dh_xreallocarray(f->m->vals, f->m->capvals, sizeof(*f->m->vals));
 		}
-		f->vals[f->nvals++] = dv;
+		f->m->vals[f->m->nvals++] = dv;
 	}
 }
 
@@ -391,20 +397,20 @@ dh_agg_apply(const struct dh_agg_spec *s, struct dh_agg_state *st, struct dh_agg
 		if ((fd->needs & DH_AGG_NUM) && sc->kind[i] != DH_NUM_NONE)
 			add_number(f, fd->needs, sc->kind[i], sc->iv[i], sc->dv[i]);
 		if ((fd->needs & DH_AGG_FIRST_V) && f->cnt == 1) {
-			val_set(&f->first, v->type, v->val, v->vlen);
-			f->first_pos = sc->pos;
+			val_set(&f->m->first, v->type, v->val, v->vlen);
+			f->m->first_pos = sc->pos;
 		}
 		if (fd->needs & DH_AGG_LAST_V) {
-			val_set(&f->last, v->type, v->val, v->vlen);
-			f->last_pos = sc->pos;
+			val_set(&f->m->last, v->type, v->val, v->vlen);
+			f->m->last_pos = sc->pos;
 		}
 		if (fd->needs & (DH_AGG_DIST | DH_AGG_HLL)) {
 			struct dh_key k = value_key(v, sc);
 
-			if (f->dist != NULL)
-				dh_keyset_put(f->dist, k, 0, NULL);
-			if (f->hll != NULL)
-				dh_hll_add(f->hll, k.lo);
+			if (f->m->dist != NULL)
+				dh_keyset_put(f->m->dist, k, 0, NULL);
+			if (f->m->hll != NULL)
+				dh_hll_add(f->m->hll, k.lo);
 		}
 	}
 	return 0;
@@ -425,34 +431,37 @@ merge_field(struct dh_agg_fstate *d, const struct dh_agg_fstate *s)
 			d->dmax = s->dmax;
 		dh_xsum_merge(&d->xs, &s->xs);
 		dh_xsum_merge(&d->xsq, &s->xsq);
-		if (s->nvals > 0) {
-			if (d->nvals + s->nvals > d->capvals) {
-				d->capvals = d->nvals + s->nvals;
-				d->vals = dh_xreallocarray(d->vals, d->capvals, sizeof(*d->vals));
+		if (s->m != NULL && d->m != NULL && s->m->nvals > 0) {
+			if (d->m->nvals + s->m->nvals > d->m->capvals) {
+				d->m->capvals = d->m->nvals + s->m->nvals;
+				d->m->vals = dh_xreallocarray(d->m->vals, d->m->capvals, sizeof(*d->m->vals));
 			}
-			memcpy(d->vals + d->nvals, s->vals, s->nvals * sizeof(*s->vals));
-			d->nvals += s->nvals;
+			memcpy(d->m->vals + d->m->nvals, s->m->vals, s->m->nvals * sizeof(*s->m->vals));
+			d->m->nvals += s->m->nvals;
 		}
 		d->num += s->num;
 		d->nfloat += s->nfloat;
 	}
-	if (s->first.len > 0 && (d->first.len == 0 || s->first_pos < d->first_pos)) {
-		val_set(&d->first, s->first.type, s->first.p, s->first.len);
-		d->first_pos = s->first_pos;
+	if (s->m == NULL || d->m == NULL)
+		goto counts;
+	if (s->m->first.len > 0 && (d->m->first.len == 0 || s->m->first_pos < d->m->first_pos)) {
+		val_set(&d->m->first, s->m->first.type, s->m->first.p, s->m->first.len);
+		d->m->first_pos = s->m->first_pos;
 	}
-	if (s->last.len > 0 && (d->last.len == 0 || s->last_pos >= d->last_pos)) {
-		val_set(&d->last, s->last.type, s->last.p, s->last.len);
-		d->last_pos = s->last_pos;
+	if (s->m->last.len > 0 && (d->m->last.len == 0 || s->m->last_pos >= d->m->last_pos)) {
+		val_set(&d->m->last, s->m->last.type, s->m->last.p, s->m->last.len);
+		d->m->last_pos = s->m->last_pos;
 	}
-	if (s->dist != NULL && d->dist != NULL) {
+	if (s->m->dist != NULL && d->m->dist != NULL) {
 		size_t i;
 
-		for (i = 0; i < s->dist->cap; i++)
-			if (dh_keyset_used(s->dist, i))
-				dh_keyset_put(d->dist, dh_keyset_key(s->dist, i), 0, NULL);
+		for (i = 0; i < s->m->dist->cap; i++)
+			if (dh_keyset_used(s->m->dist, i))
+				dh_keyset_put(d->m->dist, dh_keyset_key(s->m->dist, i), 0, NULL);
 	}
-	if (s->hll != NULL && d->hll != NULL)
-		dh_hll_merge(d->hll, s->hll);
+	if (s->m->hll != NULL && d->m->hll != NULL)
+		dh_hll_merge(d->m->hll, s->m->hll);
+counts:
 	d->cnt += s->cnt;
 	d->nulls += s->nulls;
 }
@@ -649,19 +658,19 @@ dh_agg_result(const struct dh_agg_spec *s, struct dh_agg_state *st, struct dh_re
 			break;
 		case DH_AGG_MEDIAN:
 		case DH_AGG_PCT:
-			if (f->nvals == 0) {
+			if (f->m->nvals == 0) {
 				put_null(out, it->name);
 				break;
 			}
-			qsort(f->vals, f->nvals, sizeof(*f->vals), cmp_double);
+			qsort(f->m->vals, f->m->nvals, sizeof(*f->m->vals), cmp_double);
 			put_num(out, it->name,
-				percentile(f->vals, f->nvals, it->kind == DH_AGG_MEDIAN ? 50 : it->pct));
+				percentile(f->m->vals, f->m->nvals, it->kind == DH_AGG_MEDIAN ? 50 : it->pct));
 			break;
-		case DH_AGG_FIRST: put_val(out, it->name, &f->first); break;
-		case DH_AGG_LAST: put_val(out, it->name, &f->last); break;
-		case DH_AGG_DISTINCT: put_int(out, it->name, (int64_t)f->dist->n); break;
+		case DH_AGG_FIRST: put_val(out, it->name, &f->m->first); break;
+		case DH_AGG_LAST: put_val(out, it->name, &f->m->last); break;
+		case DH_AGG_DISTINCT: put_int(out, it->name, (int64_t)f->m->dist->n); break;
 		case DH_AGG_APPROX:
-			put_int(out, it->name, (int64_t)llround(dh_hll_estimate(f->hll)));
+			put_int(out, it->name, (int64_t)llround(dh_hll_estimate(f->m->hll)));
 			break;
 		}
 	}
@@ -737,40 +746,42 @@ dh_agg_state_json(const struct dh_agg_spec *s, struct dh_agg_state *st, struct d
 			json_xsum(out, "xsq", &f->xsq);
 			if (fd->needs & DH_AGG_VALUES) {
 				dh_buf_adds(out, ",\"vals\":[");
-				for (k = 0; k < f->nvals; k++) {
+				for (k = 0; k < f->m->nvals; k++) {
 					char b[32];
 
 					if (k)
 						dh_buf_addc(out, ',');
-					dh_buf_add(out, b, dh_num_fmt(f->vals[k], b));
+					dh_buf_add(out, b, dh_num_fmt(f->m->vals[k], b));
 				}
 				dh_buf_addc(out, ']');
 			}
 		}
-		json_val(out, "first", &f->first);
-		json_val(out, "last", &f->last);
-		if (f->dist != NULL) {
+		if (f->m != NULL) {
+			json_val(out, "first", &f->m->first);
+			json_val(out, "last", &f->m->last);
+		}
+		if (f->m != NULL && f->m->dist != NULL) {
 			int first = 1;
 
 			dh_buf_adds(out, ",\"dist\":[");
-			for (k = 0; k < f->dist->cap; k++) {
-				if (!dh_keyset_used(f->dist, k))
+			for (k = 0; k < f->m->dist->cap; k++) {
+				if (!dh_keyset_used(f->m->dist, k))
 					continue;
 				dh_buf_addf(out, "%s\"%016llx%016llx\"", first ? "" : ",",
-					    (unsigned long long)dh_keyset_key(f->dist, k).hi,
-					    (unsigned long long)dh_keyset_key(f->dist, k).lo);
+					    (unsigned long long)dh_keyset_key(f->m->dist, k).hi,
+					    (unsigned long long)dh_keyset_key(f->m->dist, k).lo);
 				first = 0;
 			}
 			dh_buf_addc(out, ']');
 		}
-		if (f->hll != NULL) {
+		if (f->m != NULL && f->m->hll != NULL) {
 			int first = 1;
 			uint32_t r;
 
 			/* the registers set, as [index, rank] pairs */
 			dh_buf_adds(out, ",\"hll\":[");
 			for (r = 0; r < DH_HLL_M; r++) {
-				uint8_t rank = dh_hll_get(f->hll, r);
+				uint8_t rank = dh_hll_get(f->m->hll, r);
 
 				if (rank == 0)
 					continue;
@@ -905,22 +916,31 @@ read_field(const struct dh_agg_field *fd, json_t *o, struct dh_agg_fstate *f)
 	    get_i128(o, "isum", &f->isum) || get_i64(o, "imin", &f->imin) ||
 	    get_i64(o, "imax", &f->imax) || get_dbl(o, "dmin", &f->dmin) ||
 	    get_dbl(o, "dmax", &f->dmax) || get_xsum(o, "xsum", &f->xs) ||
-	    get_xsum(o, "xsq", &f->xsq) || get_val(o, "first", &f->first) ||
-	    get_val(o, "last", &f->last) || f->nfloat > f->num)
+	    get_xsum(o, "xsq", &f->xsq) || f->nfloat > f->num)
+		return -1;
+	if (f->m == NULL) {
+		/* a field with no values kept has none in its state */
+		if (json_object_get(o, "first") || json_object_get(o, "last") ||
+		    json_object_get(o, "vals") || json_object_get(o, "dist") ||
+		    json_object_get(o, "hll"))
+			return -1;
+		return 0;
+	}
+	if (get_val(o, "first", &f->m->first) || get_val(o, "last", &f->m->last))
 		return -1;
 	if ((a = json_object_get(o, "vals")) != NULL) {
 		if (!json_is_array(a) || !(fd->needs & DH_AGG_VALUES))
 			return -1;
-		f->nvals = f->capvals = json_array_size(a);
-		f->vals = dh_xreallocarray(NULL, f->capvals + 1, sizeof(*f->vals));
+		f->m->nvals = f->m->capvals = json_array_size(a);
+		f->m->vals = dh_xreallocarray(NULL, f->m->capvals + 1, sizeof(*f->m->vals));
 		json_array_foreach(a, k, e) {
 			if (!json_is_number(e))
 				return -1;
-			f->vals[k] = json_number_value(e);
+			f->m->vals[k] = json_number_value(e);
 		}
 	}
 	if ((a = json_object_get(o, "dist")) != NULL) {
-		if (!json_is_array(a) || f->dist == NULL)
+		if (!json_is_array(a) || f->m->dist == NULL)
 			return -1;
 		json_array_foreach(a, k, e) {
 			const char *h = json_string_value(e);
@@ -933,11 +953,11 @@ read_field(const struct dh_agg_field *fd, json_t *o, struct dh_agg_fstate *f)
 			key.lo = lo;
 			if ((key.hi | key.lo) == 0)
 				return -1;
-			dh_keyset_put(f->dist, key, 0, NULL);
+			dh_keyset_put(f->m->dist, key, 0, NULL);
 		}
 	}
 	if ((a = json_object_get(o, "hll")) != NULL) {
-		if (!json_is_array(a) || f->hll == NULL || json_array_size(a) % 2 != 0)
+		if (!json_is_array(a) || f->m->hll == NULL || json_array_size(a) % 2 != 0)
 			return -1;
 		for (k = 0; k < json_array_size(a); k += 2) {
 			json_int_t idx = json_integer_value(json_array_get(a, k));
@@ -945,7 +965,7 @@ read_field(const struct dh_agg_field *fd, json_t *o, struct dh_agg_fstate *f)
 
 			if (idx < 0 || idx >= (json_int_t)DH_HLL_M || rank < 1 || rank > 64)
 				return -1;
-			dh_hll_set(f->hll, (uint32_t)idx, (uint8_t)rank);
+			dh_hll_set(f->m->hll, (uint32_t)idx, (uint8_t)rank);
 		}
 	}
 	return 0;

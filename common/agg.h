@@ -104,7 +104,13 @@ struct dh_agg_fstate {
 	double dmin, dmax;
 	struct dh_xsum xs; /* the non-integer numbers */
 	struct dh_xsum xsq; /* var, stddev: the squares, exactly */
-	double *vals;      /* median, pNN */
+	struct dh_agg_more *m; /* NULL unless the field needs it */
+};
+
+/* What few fields need, apart so that the common state stays small (two
+ * cache lines): the values of median and pNN, first, last, the sets. */
+struct dh_agg_more {
+	double *vals;
 	size_t nvals, capvals;
 	struct dh_agg_val first, last;
 	uint64_t first_pos, last_pos; /* the records they came from */
