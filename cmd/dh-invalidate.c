@@ -86,18 +86,84 @@ value_of(const char *name, const char *key, struct dh_buf *v)
 	}
 }
 
-/* Compare partition values: as integers when both are, else as bytes
- * (ISO dates and times order so). */
+/* Compare a partition value with a bound: as integers when both are,
+ * else as bytes (ISO dates and times order so), a longer value by its
+ * first bytes (2026-11-20T13 is within --to 2026-11-20). */
 static int
-cmp_value(const char *a, const char *b)
+cmp_value(const char *v, const char *bound)
 {
 	int64_t x, y;
 	double d;
+	size_t n = strlen(bound);
 
-	if (dh_num_parse(a, strlen(a), &x, &d) == DH_NUM_INT &&
-	    dh_num_parse(b, strlen(b), &y, &d) == DH_NUM_INT)
+	if (dh_num_parse(v, strlen(v), &x, &d) == DH_NUM_INT &&
+	    dh_num_parse(bound, n, &y, &d) == DH_NUM_INT)
 		return (x > y) - (x < y);
-	return strcmp(a, b);
+	return strlen(v) > n ? strncmp(v, bound, n) : strcmp(v, bound);
+}
+
+struct sel {
+	const char *state, *from, *to, *key;
+	int stale, no_down;
+	char **args;
+	size_t nargs;
+};
+
+/* Mark the partitions the command line names (and, unless --no-downstream,
+ * everything downstream of them) in mark[]. */
+static void
+select_parts(const struct sel *o, const struct dh_catalog *c, unsigned char *mark)
+{
+	struct dh_buf v = DH_BUF_INIT;
+	size_t i, j;
+
+	for (i = 0; i < o->nargs; i++) {
+		const char *arg = o->args[i];
+		long t = dh_catalog_table(c, arg);
+		size_t len = strlen(arg), n = 0;
+
+		if (t < 0 && (o->from != NULL || o->to != NULL))
+			dh_usage_error("--from and --to select partitions of a TABLE, not of '%s'", arg);
+		for (j = 0; j < c->nparts; j++) {
+			const struct dh_cpart *p = &c->parts[j];
+
+			/* a table, a partition, or a prefix of partitions
+			 * ("t/dt=1" of "t/dt=1/h=2"): never a directory of
+			 * tables, which one typo would make a whole layer */
+			if (t >= 0 ? p->table != (size_t)t
+				   : !(strcmp(p->path, arg) == 0 ||
+				       (strchr(arg, '=') != NULL && strncmp(p->path, arg, len) == 0 &&
+					p->path[len] == '/')))
+				continue;
+			n++;
+			if (o->from != NULL || o->to != NULL) {
+				if (!value_of(p->name, o->key, &v))
+					continue;
+				if ((o->from != NULL && cmp_value(v.data, o->from) < 0) ||
+				    (o->to != NULL && cmp_value(v.data, o->to) > 0))
+					continue;
+			}
+			if (o->stale && p->status != DH_PART_STALE)
+				continue;
+			mark[j] = 1;
+		}
+		if (t < 0 && n == 0)
+			dh_die(DH_EXIT_USAGE, "no table or partition '%s' in %s", arg, o->state);
+	}
+	if (o->nargs == 0)
+		for (i = 0; i < c->nparts; i++)
+			mark[i] = c->parts[i].status == DH_PART_STALE;
+	if (!o->no_down) {
+		unsigned char *down = dh_xcalloc(c->nparts + 1, 1);
+
+		for (i = 0; i < c->nparts; i++)
+			if (mark[i])
+				dh_catalog_downstream(c, i, down);
+		for (i = 0; i < c->nparts; i++)
+			mark[i] |= down[i];
+		free(down);
+	}
+	dh_buf_release(&v);
 }
 
 static void
@@ -144,122 +210,135 @@ main(int argc, char **argv)
 	struct dh_catalog c;
 	struct dh_getopt g;
 	struct dh_out out;
-	struct dh_buf err = DH_BUF_INIT, v = DH_BUF_INIT, path = DH_BUF_INIT;
-	const char *state = NULL, *reason = NULL, *from = NULL, *to = NULL, *key = NULL;
-	unsigned char *mark, *locked;
-	int opt, dry = 0, no_down = 0, stale = 0, *locks;
 	struct dh_common co;
-	size_t i, nlocks = 0;
+	struct dh_buf err = DH_BUF_INIT, path = DH_BUF_INIT;
+	struct sel o;
+	const char *reason = NULL;
+	unsigned char *mark = NULL;
+	char **locked = NULL;
+	int opt, dry = 0, *locks = NULL;
+	size_t i, nlocks = 0, k;
 	char now[32];
 
 	dh_err_init(argv[0]);
 	signal(SIGPIPE, SIG_DFL);
 	memset(&co, 0, sizeof(co));
+	memset(&o, 0, sizeof(o));
 	dh_getopt_init(&g, &cmd, argc, argv);
 	while ((opt = dh_getopt(&g)) != -1) {
 		switch (opt) {
-		case 's': state = g.arg; break;
+		case 's': o.state = g.arg; break;
 		case 'n': dry = 1; break;
 		case OPT_REASON: reason = g.arg; break;
-		case OPT_NO_DOWNSTREAM: no_down = 1; break;
-		case OPT_FROM: from = g.arg; break;
-		case OPT_TO: to = g.arg; break;
-		case OPT_KEY: key = g.arg; break;
-		case OPT_STALE: stale = 1; break;
+		case OPT_NO_DOWNSTREAM: o.no_down = 1; break;
+		case OPT_FROM: o.from = g.arg; break;
+		case OPT_TO: o.to = g.arg; break;
+		case OPT_KEY: o.key = g.arg; break;
+		case OPT_STALE: o.stale = 1; break;
 		default: dh_opt_common(&g, opt, &co); break;
 		}
 	}
 	dh_opt_common_done(&co);
-	if (optind == argc && !stale)
+	if (optind == argc && !o.stale)
 		dh_usage_error("name the partitions: TABLE[/PARTITION]..., or --stale");
-	if ((from != NULL || to != NULL || key != NULL) && optind == argc)
+	if ((o.from != NULL || o.to != NULL || o.key != NULL) && optind == argc)
 		dh_usage_error("--from, --to and --key select partitions of the TABLEs named");
-	if (key != NULL && from == NULL && to == NULL)
+	if (o.key != NULL && o.from == NULL && o.to == NULL)
 		dh_usage_error("--key names the key of --from and --to");
-	state = dh_state_dir(state);
-	if (dh_catalog_load(&c, state, &err) != 0)
-		dh_die(DH_EXIT_IO, "%s", err.data);
-	mark = dh_xcalloc(c.nparts + 1, 1);
-	for (i = (size_t)optind; i < (size_t)argc; i++) {
-		const char *arg = argv[i];
-		long t = dh_catalog_table(&c, arg);
-		size_t j, len = strlen(arg), n = 0;
+	{
+		/* "st/" prints as "st": paths stay what make expects */
+		char *st = dh_xstrdup(dh_state_dir(o.state));
+		size_t n = strlen(st);
 
-		if (t < 0 && (from != NULL || to != NULL))
-			dh_usage_error("--from and --to select partitions of a TABLE, not of '%s'", arg);
-		for (j = 0; j < c.nparts; j++) {
-			const struct dh_cpart *p = &c.parts[j];
+		while (n > 1 && st[n - 1] == '/')
+			st[--n] = '\0';
+		o.state = st;
+	}
+	/* operands as dh-ls prints them, or as this command and dh-partition
+	 * print them (STATE/TABLE/PARTITION), a trailing '/' allowed */
+	o.nargs = (size_t)(argc - optind);
+	o.args = dh_xreallocarray(NULL, o.nargs + 1, sizeof(*o.args));
+	for (i = 0; i < o.nargs; i++) {
+		const char *a = argv[optind + (int)i];
+		size_t sl = strlen(o.state), n;
 
-			if (t >= 0 ? p->table != (size_t)t
-				   : !(strcmp(p->path, arg) == 0 ||
-				       (strncmp(p->path, arg, len) == 0 && p->path[len] == '/')))
+		if (strncmp(a, o.state, sl) == 0 && a[sl] == '/')
+			a += sl + 1;
+		o.args[i] = dh_xstrdup(a);
+		n = strlen(o.args[i]);
+		while (n > 1 && o.args[i][n - 1] == '/')
+			o.args[i][--n] = '\0';
+	}
+	/*
+	 * Select, lock every table touched (in name order), then select
+	 * again under the locks: a writer may have published meanwhile.
+	 * Until the tables touched are all locked.
+	 */
+	for (;;) {
+		int more = 0;
+
+		if (dh_catalog_load(&c, o.state, &err) != 0)
+			dh_die(DH_EXIT_IO, "%s", err.data);
+		free(mark);
+		mark = dh_xcalloc(c.nparts + 1, 1);
+		select_parts(&o, &c, mark);
+		for (i = 0; !dry && i < c.nparts; i++) {
+			const char *t = c.tables[c.parts[i].table];
+
+			if (!mark[i])
 				continue;
-			if (from != NULL || to != NULL) {
-				if (!value_of(p->name, key, &v))
-					continue;
-				if ((from != NULL && cmp_value(v.data, from) < 0) ||
-				    (to != NULL && cmp_value(v.data, to) > 0))
-					continue;
-			}
-			if (stale && p->status != DH_PART_STALE)
+			for (k = 0; k < nlocks && strcmp(locked[k], t) != 0; k++)
+				;
+			if (k < nlocks)
 				continue;
-			mark[j] = 1;
-			n++;
+			locked = dh_xreallocarray(locked, nlocks + 1, sizeof(*locked));
+			locks = dh_xreallocarray(locks, nlocks + 1, sizeof(*locks));
+			locked[nlocks] = dh_xstrdup(t);
+			dh_buf_reset(&path);
+			dh_buf_addf(&path, "%s/%s", o.state, t);
+			locks[nlocks++] = dh_table_lock(path.data, t, co.wait);
+			more = 1;
 		}
-		if (t < 0 && n == 0 && !stale)
-			dh_die(DH_EXIT_USAGE, "no table or partition '%s' in %s", arg, state);
-	}
-	if (optind == argc)
-		for (i = 0; i < c.nparts; i++)
-			mark[i] = c.parts[i].status == DH_PART_STALE;
-	if (!no_down) {
-		unsigned char *down = dh_xcalloc(c.nparts + 1, 1);
-
-		for (i = 0; i < c.nparts; i++)
-			if (mark[i])
-				dh_catalog_downstream(&c, i, down);
-		for (i = 0; i < c.nparts; i++)
-			mark[i] |= down[i];
-		free(down);
-	}
-	/* every table touched is locked, in name order, before any change */
-	locked = dh_xcalloc(c.ntables + 1, 1);
-	locks = dh_xcalloc(c.ntables + 1, sizeof(*locks));
-	for (i = 0; i < c.nparts; i++)
-		if (mark[i])
-			locked[c.parts[i].table] = 1;
-	for (i = 0; !dry && i < c.ntables; i++) {
-		if (!locked[i])
-			continue;
-		dh_buf_reset(&path);
-		dh_buf_addf(&path, "%s/%s", state, c.tables[i]);
-		locks[nlocks++] = dh_table_lock(path.data, c.tables[i], co.wait);
+		if (!more)
+			break;
+		dh_catalog_release(&c);
 	}
 	dh_time_now_iso(now);
-	dh_out_open_fd(&out, 1, "stdout", NULL);
-	for (i = 0; i < c.nparts; i++) {
+	/* every change first, then the listing: a reader that stops early
+	 * (| head) or a full disk cannot leave the job half done */
+	for (i = 0; !dry && i < c.nparts; i++) {
 		const struct dh_cpart *p = &c.parts[i];
 
+		if (!mark[i] || !p->has_success)
+			continue;
+		dh_buf_reset(&path);
+		dh_buf_addf(&path, "%s/%s", o.state, p->path);
+		dh_unlink_sync(path.data, "_SUCCESS");
+		journal(o.state, p, c.tables[p->table], reason, argv, argc, now);
+	}
+	for (i = 0; i < nlocks; i++) {
+		close(locks[i]);
+		free(locked[i]);
+	}
+	dh_out_open_fd(&out, 1, "stdout", NULL);
+	for (i = 0; i < c.nparts; i++) {
 		if (!mark[i])
 			continue;
 		dh_buf_reset(&path);
-		dh_buf_addf(&path, "%s/%s", state, p->path);
-		if (!dry && p->has_success) {
-			dh_unlink_sync(path.data, "_SUCCESS");
-			journal(state, p, c.tables[p->table], reason, argv, argc, now);
-		}
+		dh_buf_addf(&path, "%s/%s", o.state, c.parts[i].path);
 		dh_out_write(&out, path.data, path.len);
 		dh_out_putc(&out, '\n');
 	}
 	dh_out_close(&out);
-	for (i = 0; i < nlocks; i++)
-		close(locks[i]);
+	for (i = 0; i < o.nargs; i++)
+		free(o.args[i]);
+	free(o.args);
+	free((char *)o.state);
 	free(locks);
 	free(locked);
 	free(mark);
 	dh_catalog_release(&c);
 	dh_buf_release(&err);
-	dh_buf_release(&v);
 	dh_buf_release(&path);
 	dh_getopt_release(&g);
 	return DH_EXIT_OK;

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "input.h"
+#include "reader.h"
 #include "xalloc.h"
 
 const char *
@@ -83,12 +85,24 @@ add_part(struct dh_catalog *c, int dfd, const char *path, size_t tlen, struct dh
 	p->path = dh_xstrdup(path);
 	p->table = tlen; /* the table name's length for now: an index later */
 	p->has_success = faccessat(dfd, "_SUCCESS", F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+	if (!p->has_success && errno != ENOENT)
+		dh_die_errno(DH_EXIT_IO, "%s/%s/_SUCCESS", c->state, path);
+	/* an unreadable manifest is an error, never a partition that looks
+	 * damaged or incomplete: only "not there" is a status */
 	if (slurp(dfd, "_MANIFEST", scratch) == 0) {
 		dh_hash_bytes(scratch->data, scratch->len, p->mhash);
-		if (dh_manifest_parse(scratch->data, scratch->len, "_MANIFEST", &p->m, &err) == 0)
+		if (dh_manifest_parse(scratch->data, scratch->len, "_MANIFEST", &p->m, &err) == 0) {
 			p->has_manifest = 1;
-		else if (p->has_success)
-			p->why = dh_xstrdup(err.data);
+		} else if (p->has_success) {
+			struct dh_buf why = DH_BUF_INIT;
+
+			dh_buf_addf(&why, "_MANIFEST: %s", err.data);
+			p->why = dh_buf_detach(&why, NULL);
+		}
+	} else if (errno == ELOOP) {
+		p->why = dh_xstrdup("_MANIFEST is a symbolic link (never followed)");
+	} else if (errno != ENOENT) {
+		dh_die_errno(DH_EXIT_IO, "%s/%s/_MANIFEST", c->state, path);
 	}
 	if (!p->has_success) {
 		p->status = DH_PART_INCOMPLETE;
@@ -134,10 +148,8 @@ walk(struct dh_catalog *c, int dfd, struct dh_buf *rel, size_t tlen, struct dh_b
 	size_t nsubs = 0, i, base = rel->len;
 	int parts_below = 0, has_table_file = 0;
 
-	if (d == NULL) {
-		close(dfd);
-		return;
-	}
+	if (d == NULL)
+		dh_die_errno(DH_EXIT_IO, "%s/%s", c->state, rel->data);
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, "_TABLE") == 0)
 			has_table_file = 1;
@@ -162,6 +174,9 @@ walk(struct dh_catalog *c, int dfd, struct dh_buf *rel, size_t tlen, struct dh_b
 			continue;
 		}
 		fd = openat(dirfd(d), subs[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0 && errno != ENOENT) /* gone meanwhile: fine */
+			dh_die_errno(DH_EXIT_IO, "%s/%s%s%s", c->state, rel->data, base ? "/" : "",
+				     subs[i]);
 		if (fd >= 0) {
 			if (base > 0)
 				dh_buf_addc(rel, '/');
@@ -357,4 +372,156 @@ dh_catalog_release(struct dh_catalog *c)
 	dh_hashmap_release(&c->bypath);
 	dh_hashmap_release(&c->filehash);
 	memset(c, 0, sizeof(*c));
+}
+
+static const char *
+kind_of(enum dh_vtype t)
+{
+	switch (t) {
+	case DH_V_NUM: return "number";
+	case DH_V_TRUE:
+	case DH_V_FALSE: return "bool";
+	case DH_V_NULL: return "null";
+	case DH_V_OBJ: return "object";
+	case DH_V_ARR: return "array";
+	default: return "string";
+	}
+}
+
+static int
+cmp_line(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Count f's records in format fmt; the field kinds seen go to kinds. */
+static unsigned long long
+count_records(const char *path, enum dh_format fmt, struct dh_hashmap *kinds, char ***lines,
+	      size_t *nlines, struct dh_buf *problems, const char *name)
+{
+	struct dh_input in;
+	struct dh_reader r;
+	struct dh_record rec = DH_RECORD_INIT;
+	unsigned long long n = 0;
+	int rc, bad = 0;
+
+	dh_input_open(&in, path);
+	dh_reader_open(&r, &in, fmt, 0);
+	while ((rc = dh_read(&r, &rec)) != 0) {
+		size_t i;
+
+		n++;
+		if (rc < 0) {
+			if (bad++ == 0)
+				dh_buf_addf(problems, "%s:%llu: a bad record: %s\n", name, rec.line,
+					    r.err.data);
+			continue;
+		}
+		for (i = 0; i < rec.n; i++) {
+			struct dh_buf k = DH_BUF_INIT;
+			int added;
+
+			/* a null says nothing about a field's kind */
+			dh_buf_add(&k, rec.f[i].name, rec.f[i].nlen);
+			dh_buf_addf(&k, " %s", rec.f[i].type == DH_V_NULL ? "" : kind_of(rec.f[i].type));
+			if (rec.f[i].type == DH_V_NULL) {
+				dh_buf_release(&k);
+				continue;
+			}
+			dh_hashmap_put(kinds, k.data, k.len, 0, &added);
+			if (added) {
+				*lines = dh_xreallocarray(*lines, *nlines + 1, sizeof(**lines));
+				(*lines)[(*nlines)++] = dh_buf_detach(&k, NULL);
+			} else {
+				dh_buf_release(&k);
+			}
+		}
+	}
+	dh_reader_close(&r);
+	dh_input_close(&in);
+	dh_record_release(&rec);
+	return n;
+}
+
+static int
+listed(const struct dh_manifest *m, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < m->nfiles; i++)
+		if (strcmp(m->files[i].name, name) == 0)
+			return 1;
+	return 0;
+}
+
+void
+dh_catalog_verify(struct dh_catalog *c, size_t part, struct dh_buf *problems,
+		  struct dh_buf *schema)
+{
+	struct dh_cpart *p = &c->parts[part];
+	struct dh_buf dir = DH_BUF_INIT, file = DH_BUF_INIT;
+	struct dh_hashmap kinds = DH_HASHMAP_INIT;
+	char **lines = NULL;
+	size_t nlines = 0, i;
+	enum dh_format fmt;
+	DIR *d;
+	struct dirent *de;
+
+	dh_buf_addf(&dir, "%s/%s", c->state, p->path);
+	if (p->has_success && !p->has_manifest)
+		dh_buf_addf(problems, "%s\n", p->why ? p->why : "_SUCCESS without a _MANIFEST");
+	if (p->status == DH_PART_STALE)
+		dh_buf_addf(problems, "stale: %s\n", p->why);
+	fmt = p->has_manifest ? dh_format_parse(p->m.format) : DH_FMT_NONE;
+	for (i = 0; p->has_manifest && i < p->m.nfiles; i++) {
+		const struct dh_manifest_file *f = &p->m.files[i];
+		struct stat st;
+		char hex[DH_HASH_HEX];
+		unsigned long long size, n;
+
+		dh_buf_reset(&file);
+		dh_buf_addf(&file, "%s/%s", dir.data, f->name);
+		if (lstat(file.data, &st) != 0 || !S_ISREG(st.st_mode)) {
+			dh_buf_addf(problems, "%s: missing (the manifest lists it)\n", f->name);
+			continue;
+		}
+		if (dh_hash_file(file.data, hex, &size) != 0) {
+			dh_buf_addf(problems, "%s: %s\n", f->name, strerror(errno));
+			continue;
+		}
+		if (size != f->bytes)
+			dh_buf_addf(problems, "%s: %llu bytes, the manifest says %llu\n", f->name, size,
+				    f->bytes);
+		else if (strcmp(hex, f->xxh128) != 0)
+			dh_buf_addf(problems, "%s: xxh128 %s, the manifest says %s\n", f->name, hex,
+				    f->xxh128);
+		else if (fmt != DH_FMT_NONE) {
+			n = count_records(file.data, fmt, &kinds, &lines, &nlines, problems, f->name);
+			if (n != f->records)
+				dh_buf_addf(problems, "%s: %llu records, the manifest says %llu\n",
+					    f->name, n, f->records);
+		}
+	}
+	if ((d = opendir(dir.data)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (strncmp(de->d_name, ".tmp.", 5) == 0)
+				dh_buf_addf(problems, "%s: a temporary file left by a writer that "
+						      "did not finish\n", de->d_name);
+			else if (de->d_name[0] != '.' && de->d_name[0] != '_' &&
+				 strchr(de->d_name, '=') == NULL && p->has_manifest &&
+				 !listed(&p->m, de->d_name))
+				dh_buf_addf(problems, "%s: a data file the manifest does not list\n",
+					    de->d_name);
+		}
+		closedir(d);
+	}
+	qsort(lines, nlines, sizeof(*lines), cmp_line);
+	for (i = 0; i < nlines; i++) {
+		dh_buf_addf(schema, "%s\n", lines[i]);
+		free(lines[i]);
+	}
+	free(lines);
+	dh_hashmap_release(&kinds);
+	dh_buf_release(&dir);
+	dh_buf_release(&file);
 }

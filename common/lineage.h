@@ -67,6 +67,16 @@ long dh_catalog_table(const struct dh_catalog *c, const char *name);
  * part, transitively (part itself not included unless a cycle leads back).
  */
 void dh_catalog_downstream(const struct dh_catalog *c, size_t part, unsigned char *mark);
+/*
+ * Verify a partition against its manifest, reading every byte (dh-check):
+ * each listed file present, of its size and xxh128, with its number of
+ * records; no data file the manifest does not list; no temporary file
+ * left by a crashed writer.  Each problem is appended to problems as one
+ * line.  The fields of its records and their kinds go to schema, sorted,
+ * one "name kind" a line ("price number"), for drift between partitions.
+ */
+void dh_catalog_verify(struct dh_catalog *c, size_t part, struct dh_buf *problems,
+		       struct dh_buf *schema);
 /* "ok", "incomplete", "stale", "damaged". */
 const char *dh_part_status_name(enum dh_part_status s);
 /* An input of a manifest now: "ok", "changed" or "gone". */

@@ -468,7 +468,6 @@ release_lock() {
 }
 
 @test "BUG: the partitions are chosen before the locks are taken" {
-	skip "BUG: dh-invalidate reads the catalog before it locks the tables: a partition a writer publishes during --wait is printed as invalidated but keeps its _SUCCESS, and new partitions are missed"
 	printf '%s\n' '{"k":"a"}' '{"k":"b"}' >e.jsonl
 	dh-partition -s st --by k t e.jsonl >/dev/null
 	rm st/t/k=a/_SUCCESS
@@ -483,7 +482,6 @@ release_lock() {
 }
 
 @test "BUG: | head -1 or a write error stops dh-invalidate half way" {
-	skip "BUG: output is written (flushed every 256 KiB) while _SUCCESS files are removed: SIGPIPE or a write error ends the run with only some partitions invalidated"
 	v=$(printf 'x%.0s' $(seq 200))
 	awk -v v="$v" 'BEGIN { for (i = 0; i < 2000; i++) printf "{\"u\":\"%s%05d\"}\n", v, i }' >l.jsonl
 	dh-partition -s st --by u t l.jsonl >/dev/null
@@ -492,7 +490,6 @@ release_lock() {
 }
 
 @test "BUG: a directory of tables is taken as a prefix: every table below it is invalidated" {
-	skip "BUG: 'dh-invalidate raw' invalidates all of raw/*, where 'dh-ls raw' is exit 2 (no table or partition 'raw'); a typo of a table name can invalidate a whole layer"
 	hub
 	capture dh-invalidate -s st raw
 	assert_status 2
@@ -501,7 +498,6 @@ release_lock() {
 }
 
 @test "BUG: --from D --to D selects no partition of an hour table" {
-	skip "BUG: --from/--to compare whole values: on dt=2026-11-20T13 partitions, --from 2026-11-20 --to 2026-11-20 selects nothing (2026-11-20T13 > 2026-11-20), so a day cannot be invalidated by its date"
 	printf '%s\n' '{"ts":"2026-11-20T10:00:00Z"}' '{"ts":"2026-11-20T13:00:00Z"}' '{"ts":"2026-11-21T01:00:00Z"}' >h.jsonl
 	dh-partition -s st --by h=ts:hour t h.jsonl >/dev/null
 	capture dh-invalidate -s st -n --from 2026-11-20 --to 2026-11-20 t
@@ -509,7 +505,6 @@ release_lock() {
 }
 
 @test "BUG: with --stale, an operand that names nothing is accepted" {
-	skip "BUG: 'dh-invalidate --stale raw/clikcs' is exit 0 with nothing done, where 'dh-ls --stale raw/clikcs' is exit 2: the unknown-operand check is skipped under --stale"
 	hub
 	capture dh-invalidate -s st --stale raw/clikcs
 	assert_status 2
