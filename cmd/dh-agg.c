@@ -245,7 +245,7 @@ struct lane {
 	struct dh_reader r;
 	struct dh_record rec;
 	struct dh_win w;
-	uint64_t maxseq;
+	uint64_t maxseq, idx;
 };
 
 static void *
@@ -270,33 +270,25 @@ lane_done(void *ts)
 	(void)ts; /* the main thread merges and frees the lanes */
 }
 
+static const char *
+lane_one(void *ts, struct dh_pmap_job *job, const struct dh_record *rec)
+{
+	struct lane *l = ts;
+
+	l->w.pos = ((l->par->base + job->seq) << POS_BITS) | l->idx++;
+	return dh_win_add(&l->w, rec) != 0 ? l->w.err.data : NULL;
+}
+
 static void
 lane_work(void *ts, struct dh_pmap_job *job)
 {
 	struct lane *l = ts;
-	struct dh_input in;
-	uint64_t idx = 0;
-	int rc;
 
-	dh_input_open_mem(&in, job->in, job->inlen, l->par->name);
-	dh_reader_open(&l->r, &in, l->par->fmt, l->par->rflags);
-	if (l->par->header != NULL)
-		dh_reader_share_header(&l->r, l->par->header);
 	if (job->seq > l->maxseq)
 		l->maxseq = job->seq;
-	while ((rc = dh_read(&l->r, &l->rec)) != 0) {
-		job->records_in++;
-		if (rc < 0) {
-			dh_pmap_bad(job, l->rec.line, l->rec.raw, l->rec.rawlen, l->r.err.data);
-			continue;
-		}
-		l->w.pos = ((l->par->base + job->seq) << POS_BITS) | idx++;
-		if (dh_win_add(&l->w, &l->rec) != 0)
-			dh_pmap_bad(job, l->rec.line, l->rec.raw, l->rec.rawlen, l->w.err.data);
-	}
-	job->lines = in.line;
-	dh_reader_close(&l->r);
-	dh_input_close(&in);
+	l->idx = 0;
+	dh_pmap_each(job, l->par->name, l->par->fmt, l->par->rflags, l->par->header, &l->r,
+		     &l->rec, lane_one, l);
 }
 
 static void
@@ -404,57 +396,47 @@ olane_free(void *ts)
 	free(l);
 }
 
+static const char *
+olane_one(void *ts, struct dh_pmap_job *job, const struct dh_record *rec)
+{
+	struct olane *l = ts;
+	const struct oseq *o = l->o;
+	struct pentry e;
+	size_t i;
+
+	if (dh_record_time(rec, o->w->time_field, o->w->unit, &e.t, &l->scratch, &l->err) != 0)
+		return l->err.data;
+	e.key = dh_win_group_key(o->w, rec, &l->canon);
+	dh_buf_reset(&l->proj);
+	for (i = 0; i < o->npaths; i++) {
+		struct dh_field f;
+		uint32_t n;
+
+		if (!dh_record_lookup(rec, o->paths[i], o->plens[i], '.', &f)) {
+			dh_buf_addc(&l->proj, (char)ABSENT);
+			continue;
+		}
+		n = (uint32_t)f.vlen;
+		dh_buf_addc(&l->proj, (char)f.type);
+		dh_buf_add(&l->proj, &n, sizeof(n));
+		dh_buf_add(&l->proj, f.val, f.vlen);
+	}
+	e.line = (uint32_t)rec->line;
+	e.rawlen = o->keep_raw ? (uint32_t)rec->rawlen : 0;
+	e.plen = (uint32_t)l->proj.len;
+	dh_out_write(&job->out, &e, sizeof(e));
+	dh_out_write(&job->out, rec->raw, e.rawlen);
+	dh_out_write(&job->out, l->proj.data, l->proj.len);
+	return NULL;
+}
+
 static void
 olane_work(void *ts, struct dh_pmap_job *job)
 {
 	struct olane *l = ts;
-	const struct oseq *o = l->o;
-	struct dh_input in;
-	int rc;
 
-	dh_input_open_mem(&in, job->in, job->inlen, o->name);
-	dh_reader_open(&l->r, &in, o->fmt, o->rflags);
-	if (o->header != NULL)
-		dh_reader_share_header(&l->r, o->header);
-	while ((rc = dh_read(&l->r, &l->rec)) != 0) {
-		struct pentry e;
-		size_t i;
-
-		job->records_in++;
-		if (rc < 0) {
-			dh_pmap_bad(job, l->rec.line, l->rec.raw, l->rec.rawlen, l->r.err.data);
-			continue;
-		}
-		if (dh_record_time(&l->rec, o->w->time_field, o->w->unit, &e.t, &l->scratch,
-				   &l->err) != 0) {
-			dh_pmap_bad(job, l->rec.line, l->rec.raw, l->rec.rawlen, l->err.data);
-			continue;
-		}
-		e.key = dh_win_group_key(o->w, &l->rec, &l->canon);
-		dh_buf_reset(&l->proj);
-		for (i = 0; i < o->npaths; i++) {
-			struct dh_field f;
-			uint32_t n;
-
-			if (!dh_record_lookup(&l->rec, o->paths[i], o->plens[i], '.', &f)) {
-				dh_buf_addc(&l->proj, (char)ABSENT);
-				continue;
-			}
-			n = (uint32_t)f.vlen;
-			dh_buf_addc(&l->proj, (char)f.type);
-			dh_buf_add(&l->proj, &n, sizeof(n));
-			dh_buf_add(&l->proj, f.val, f.vlen);
-		}
-		e.line = (uint32_t)l->rec.line;
-		e.rawlen = o->keep_raw ? (uint32_t)l->rec.rawlen : 0;
-		e.plen = (uint32_t)l->proj.len;
-		dh_out_write(&job->out, &e, sizeof(e));
-		dh_out_write(&job->out, l->rec.raw, e.rawlen);
-		dh_out_write(&job->out, l->proj.data, l->proj.len);
-	}
-	job->lines = in.line;
-	dh_reader_close(&l->r);
-	dh_input_close(&in);
+	dh_pmap_each(job, l->o->name, l->o->fmt, l->o->rflags, l->o->header, &l->r, &l->rec,
+		     olane_one, l);
 }
 
 static void

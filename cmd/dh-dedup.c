@@ -368,42 +368,33 @@ lane_free(void *ts)
 	free(l);
 }
 
+static const char *
+lane_one(void *ts, struct dh_pmap_job *job, const struct dh_record *rec)
+{
+	struct lane *l = ts;
+	const struct dedup *d = l->par->d;
+	struct dh_key k;
+	struct entry e;
+
+	e.t = 0;
+	if (key_of(d, &l->km, rec, &k) != 0 ||
+	    (d->within > 0 && time_of(d, &l->km, rec, &e.t) != 0))
+		return l->km.err.data;
+	e.lo = k.lo;
+	e.hi = k.hi;
+	e.rawlen = rec->rawlen;
+	dh_out_write(&job->out, &e, sizeof(e));
+	dh_out_write(&job->out, rec->raw, rec->rawlen);
+	return NULL;
+}
+
 static void
 lane_work(void *ts, struct dh_pmap_job *job)
 {
 	struct lane *l = ts;
-	const struct dedup *d = l->par->d;
-	struct dh_input in;
-	int rc;
 
-	dh_input_open_mem(&in, job->in, job->inlen, l->par->name);
-	dh_reader_open(&l->r, &in, l->par->fmt, l->par->rflags);
-	if (l->par->header != NULL)
-		dh_reader_share_header(&l->r, l->par->header);
-	while ((rc = dh_read(&l->r, &l->rec)) != 0) {
-		struct dh_key k;
-		struct entry e;
-
-		job->records_in++;
-		e.t = 0;
-		if (rc < 0) {
-			dh_pmap_bad(job, l->rec.line, l->rec.raw, l->rec.rawlen, l->r.err.data);
-			continue;
-		}
-		if (key_of(d, &l->km, &l->rec, &k) != 0 ||
-		    (d->within > 0 && time_of(d, &l->km, &l->rec, &e.t) != 0)) {
-			dh_pmap_bad(job, l->rec.line, l->rec.raw, l->rec.rawlen, l->km.err.data);
-			continue;
-		}
-		e.lo = k.lo;
-		e.hi = k.hi;
-		e.rawlen = l->rec.rawlen;
-		dh_out_write(&job->out, &e, sizeof(e));
-		dh_out_write(&job->out, l->rec.raw, l->rec.rawlen);
-	}
-	job->lines = in.line;
-	dh_reader_close(&l->r);
-	dh_input_close(&in);
+	dh_pmap_each(job, l->par->name, l->par->fmt, l->par->rflags, l->par->header, &l->r,
+		     &l->rec, lane_one, l);
 }
 
 static void

@@ -378,3 +378,28 @@ dh_pmap_lines(struct dh_input *in, int nthreads, const struct dh_pmap_ops *ops,
 	pthread_cond_destroy(&pm.cv_ready);
 	pthread_cond_destroy(&pm.cv_done);
 }
+
+void
+dh_pmap_each(struct dh_pmap_job *job, const char *name, enum dh_format fmt, unsigned rflags,
+	     const struct dh_reader *header, struct dh_reader *r, struct dh_record *rec,
+	     const char *(*each)(void *arg, struct dh_pmap_job *job, const struct dh_record *rec),
+	     void *arg)
+{
+	struct dh_input in;
+	const char *why;
+	int rc;
+
+	dh_input_open_mem(&in, job->in, job->inlen, name);
+	dh_reader_open(r, &in, fmt, rflags);
+	if (header != NULL)
+		dh_reader_share_header(r, header);
+	while ((rc = dh_read(r, rec)) != 0) {
+		job->records_in++;
+		why = rc < 0 ? r->err.data : each(arg, job, rec);
+		if (why != NULL)
+			dh_pmap_bad(job, rec->line, rec->raw, rec->rawlen, why);
+	}
+	job->lines = in.line;
+	dh_reader_close(r);
+	dh_input_close(&in);
+}

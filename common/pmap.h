@@ -73,6 +73,20 @@ void dh_pmap_bad(struct dh_pmap_job *job, unsigned long long line,
 		 const char *raw, size_t rawlen, const char *reason);
 
 /*
+ * The loop of a work function that reads records: job's chunk as records
+ * of fmt (CSV and TSV under header's columns when header is not NULL),
+ * each good one handed to each(), which returns NULL or why the record is
+ * bad; bad ones go to dh_pmap_bad().  r and rec are the thread's own.
+ * Counts job->records_in and sets job->lines.
+ */
+void dh_pmap_each(struct dh_pmap_job *job, const char *name, enum dh_format fmt,
+		  unsigned rflags, const struct dh_reader *header, struct dh_reader *r,
+		  struct dh_record *rec,
+		  const char *(*each)(void *arg, struct dh_pmap_job *job,
+				      const struct dh_record *rec),
+		  void *arg);
+
+/*
  * Process the rest of in (from its current position) with nthreads
  * workers, writing to out.  in->line advances over the lines processed.
  * Adds the workers' record counts to *records_in and *records_out.
