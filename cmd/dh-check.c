@@ -295,19 +295,13 @@ main(int argc, char **argv)
 	mark = dh_xcalloc(k.c.nparts + 1, 1);
 	for (i = (size_t)optind; i < (size_t)argc; i++) {
 		long t = dh_catalog_table(&k.c, argv[i]);
-		size_t j, len = strlen(argv[i]), n = 0;
+		size_t j, n = 0;
 
-		for (j = 0; j < k.c.nparts; j++) {
-			const struct dh_cpart *p = &k.c.parts[j];
-
-			if (t >= 0 ? p->table == (size_t)t
-				   : strcmp(p->path, argv[i]) == 0 ||
-					     (strchr(argv[i], '=') && strncmp(p->path, argv[i], len) == 0 &&
-					      p->path[len] == '/')) {
+		for (j = 0; j < k.c.nparts; j++)
+			if (dh_catalog_names(&k.c, argv[i], t, j)) {
 				mark[j] = 1;
 				n++;
 			}
-		}
 		if (t < 0 && n == 0)
 			dh_die(DH_EXIT_USAGE, "no table or partition '%s' in %s", argv[i], state);
 	}

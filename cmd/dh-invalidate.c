@@ -120,20 +120,16 @@ select_parts(const struct sel *o, const struct dh_catalog *c, unsigned char *mar
 	for (i = 0; i < o->nargs; i++) {
 		const char *arg = o->args[i];
 		long t = dh_catalog_table(c, arg);
-		size_t len = strlen(arg), n = 0;
+		size_t n = 0;
 
 		if (t < 0 && (o->from != NULL || o->to != NULL))
 			dh_usage_error("--from and --to select partitions of a TABLE, not of '%s'", arg);
 		for (j = 0; j < c->nparts; j++) {
 			const struct dh_cpart *p = &c->parts[j];
 
-			/* a table, a partition, or a prefix of partitions
-			 * ("t/dt=1" of "t/dt=1/h=2"): never a directory of
-			 * tables, which one typo would make a whole layer */
-			if (t >= 0 ? p->table != (size_t)t
-				   : !(strcmp(p->path, arg) == 0 ||
-				       (strchr(arg, '=') != NULL && strncmp(p->path, arg, len) == 0 &&
-					p->path[len] == '/')))
+			/* never a directory of tables: one typo would be a
+			 * whole layer */
+			if (!dh_catalog_names(c, arg, t, j))
 				continue;
 			n++;
 			if (o->from != NULL || o->to != NULL) {

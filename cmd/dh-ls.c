@@ -152,18 +152,14 @@ list_table(struct ls *l, size_t t)
 static size_t
 select_arg(const struct dh_catalog *c, const char *arg, unsigned char *mark)
 {
-	size_t i, n = 0, len = strlen(arg);
+	size_t i, n = 0;
 	long t = dh_catalog_table(c, arg);
 
-	for (i = 0; i < c->nparts; i++) {
-		const struct dh_cpart *p = &c->parts[i];
-
-		if ((t >= 0 && p->table == (size_t)t) || strcmp(p->path, arg) == 0 ||
-		    (strncmp(p->path, arg, len) == 0 && p->path[len] == '/' && strchr(arg, '=') != NULL)) {
+	for (i = 0; i < c->nparts; i++)
+		if (dh_catalog_names(c, arg, t, i)) {
 			mark[i] = 1;
 			n++;
 		}
-	}
 	return t >= 0 ? 1 + n : n;
 }
 

@@ -328,6 +328,18 @@ dh_catalog_load(struct dh_catalog *c, const char *statedir, struct dh_buf *err)
 	return 0;
 }
 
+int
+dh_catalog_names(const struct dh_catalog *c, const char *arg, long table, size_t part)
+{
+	const struct dh_cpart *p = &c->parts[part];
+	size_t len = strlen(arg);
+
+	if (table >= 0)
+		return p->table == (size_t)table;
+	return strcmp(p->path, arg) == 0 || (strchr(arg, '=') != NULL &&
+					     strncmp(p->path, arg, len) == 0 && p->path[len] == '/');
+}
+
 void
 dh_catalog_downstream(const struct dh_catalog *c, size_t part, unsigned char *mark)
 {

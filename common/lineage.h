@@ -63,6 +63,13 @@ long dh_catalog_find(const struct dh_catalog *c, const char *path);
 /* The index of a table, or -1. */
 long dh_catalog_table(const struct dh_catalog *c, const char *name);
 /*
+ * Does operand arg name partition part?  It does when arg is its table,
+ * the partition, or a prefix of partitions that holds a '='
+ * ("t/dt=1" of "t/dt=1/h=2"); a directory of tables ("raw") names none.
+ * table is dh_catalog_table(c, arg), found once by the caller.
+ */
+int dh_catalog_names(const struct dh_catalog *c, const char *arg, long table, size_t part);
+/*
  * Mark in mark[] (nparts entries, caller's) every partition downstream of
  * part, transitively (part itself not included unless a cycle leads back).
  */
