@@ -123,18 +123,24 @@ cover(struct dh_xsum *x, int pos, int span)
 	x->n = nn;
 }
 
-void
-dh_xsum_normalize(struct dh_xsum *x)
+/* Carry d[0..n-1] up: every digit but the last in [0, 2^32). */
+static void
+carry(int64_t *d, int n)
 {
 	int k;
 
-	for (k = 0; k + 1 < x->n; k++) {
-		int64_t low = (int64_t)((uint64_t)x->d[k] & M32);
-		int64_t carry = (x->d[k] - low) / ((int64_t)1 << 32);
+	for (k = 0; k + 1 < n; k++) {
+		int64_t low = (int64_t)((uint64_t)d[k] & M32);
 
-		x->d[k] = low;
-		x->d[k + 1] += carry;
+		d[k + 1] += (d[k] - low) / ((int64_t)1 << 32);
+		d[k] = low;
 	}
+}
+
+void
+dh_xsum_normalize(struct dh_xsum *x)
+{
+	carry(x->d, x->n);
 	x->adds = 0;
 }
 
@@ -159,20 +165,30 @@ add_at(struct dh_xsum *x, uint64_t mag, int p, int neg)
 	x->adds++;
 }
 
+/* v = (-1)^sign * m * 2^e exactly, m below 2^53; returns the sign. */
+static int
+split_double(double v, uint64_t *m, int *e)
+{
+	uint64_t bits;
+
+	memcpy(&bits, &v, sizeof(bits));
+	*e = (int)((bits >> 52) & 0x7ff);
+	*m = bits & (((uint64_t)1 << 52) - 1);
+	if (*e == 0)
+		*e = 1; /* subnormal */
+	else
+		*m |= (uint64_t)1 << 52;
+	*e -= 1075;
+	return (int)(bits >> 63);
+}
+
 void
 dh_xsum_add(struct dh_xsum *x, double v)
 {
-	uint64_t bits, m;
-	int e;
+	uint64_t m;
+	int e, neg = split_double(v, &m, &e);
 
-	memcpy(&bits, &v, sizeof(bits));
-	e = (int)((bits >> 52) & 0x7ff);
-	m = bits & (((uint64_t)1 << 52) - 1);
-	if (e == 0)
-		e = 1;
-	else
-		m |= (uint64_t)1 << 52;
-	add_at(x, m, e - 1075 + BIAS, (int)(bits >> 63));
+	add_at(x, m, e + BIAS, neg);
 }
 
 void
@@ -278,13 +294,7 @@ magnitude(struct dh_xsum *x, int *neg)
 	*neg = n > 0 && x->d[n - 1] < 0;
 	for (k = 0; k < n; k++)
 		mag[k] = *neg ? -x->d[k] : x->d[k];
-	for (k = 0; k + 1 < n + 3; k++) {
-		int64_t low = (int64_t)((uint64_t)mag[k] & M32);
-		int64_t carry = (mag[k] - low) / ((int64_t)1 << 32);
-
-		mag[k] = low;
-		mag[k + 1] += carry;
-	}
+	carry(mag, n + 3);
 	return mag;
 }
 
@@ -346,20 +356,14 @@ dh_xsum_div(struct dh_xsum *x, uint64_t n)
 void
 dh_xsum_add_square(struct dh_xsum *x, double v)
 {
-	uint64_t bits, m;
+	uint64_t m;
 	unsigned __int128 sq;
 	int e, p;
 
-	memcpy(&bits, &v, sizeof(bits));
-	e = (int)((bits >> 52) & 0x7ff);
-	m = bits & (((uint64_t)1 << 52) - 1);
-	if (e == 0)
-		e = 1;
-	else
-		m |= (uint64_t)1 << 52;
-	/* v^2 = m^2 * 2^(2(e - 1075)): m^2 is exact in 106 bits */
+	split_double(v, &m, &e);
+	/* v^2 = m^2 * 2^(2e): m^2 is exact in 106 bits */
 	sq = (unsigned __int128)m * m;
-	p = 2 * (e - 1075) + BIAS2;
+	p = 2 * e + BIAS2;
 	add_at(x, (uint64_t)sq, p, 0);
 	add_at(x, (uint64_t)(sq >> 64), p + 64, 0);
 }
