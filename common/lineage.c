@@ -515,17 +515,28 @@ dh_catalog_verify(struct dh_catalog *c, size_t part, struct dh_buf *problems,
 		}
 	}
 	if ((d = opendir(dir.data)) != NULL) {
+		char **names = NULL;
+		size_t nnames = 0;
+
+		/* in name order: the same report every run */
 		while ((de = readdir(d)) != NULL) {
-			if (strncmp(de->d_name, ".tmp.", 5) == 0)
-				dh_buf_addf(problems, "%s: a temporary file left by a writer that "
-						      "did not finish\n", de->d_name);
-			else if (de->d_name[0] != '.' && de->d_name[0] != '_' &&
-				 strchr(de->d_name, '=') == NULL && p->has_manifest &&
-				 !listed(&p->m, de->d_name))
-				dh_buf_addf(problems, "%s: a data file the manifest does not list\n",
-					    de->d_name);
+			names = dh_xreallocarray(names, nnames + 1, sizeof(*names));
+			names[nnames++] = dh_xstrdup(de->d_name);
 		}
 		closedir(d);
+		qsort(names, nnames, sizeof(*names), cmp_line);
+		for (i = 0; i < nnames; i++) {
+			const char *nm = names[i];
+
+			if (strncmp(nm, ".tmp.", 5) == 0)
+				dh_buf_addf(problems, "%s: a temporary file left by a writer that "
+						      "did not finish\n", nm);
+			else if (nm[0] != '.' && nm[0] != '_' && strchr(nm, '=') == NULL &&
+				 p->has_manifest && !listed(&p->m, nm))
+				dh_buf_addf(problems, "%s: a data file the manifest does not list\n", nm);
+			free(names[i]);
+		}
+		free(names);
 	}
 	qsort(lines, nlines, sizeof(*lines), cmp_line);
 	for (i = 0; i < nlines; i++) {
