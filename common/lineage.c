@@ -286,8 +286,10 @@ dh_catalog_load(struct dh_catalog *c, const char *statedir, struct dh_buf *err)
 	walk(c, fd, &rel, 0, &scratch);
 	dh_buf_release(&rel);
 	dh_buf_release(&scratch);
-	qsort(c->tables, c->ntables, sizeof(*c->tables), cmp_str);
-	qsort(c->parts, c->nparts, sizeof(*c->parts), cmp_part);
+	if (c->ntables > 0) /* qsort wants an array, even of nothing */
+		qsort(c->tables, c->ntables, sizeof(*c->tables), cmp_str);
+	if (c->nparts > 0)
+		qsort(c->parts, c->nparts, sizeof(*c->parts), cmp_part);
 	for (i = 0; i < c->nparts; i++) {
 		struct dh_cpart *p = &c->parts[i];
 		size_t tlen = p->table;
@@ -538,7 +540,8 @@ dh_catalog_verify(struct dh_catalog *c, size_t part, struct dh_buf *problems,
 		}
 		free(names);
 	}
-	qsort(lines, nlines, sizeof(*lines), cmp_line);
+	if (nlines > 0)
+		qsort(lines, nlines, sizeof(*lines), cmp_line);
 	for (i = 0; i < nlines; i++) {
 		dh_buf_addf(schema, "%s\n", lines[i]);
 		free(lines[i]);
