@@ -90,7 +90,18 @@ problems_of(struct check *k, const char *where, struct dh_buf *text)
 	}
 }
 
-/* "name kind\n" lines: the kinds of name, "number,string", into out. */
+/* The length of a schema line's name: a JSON string, quotes included. */
+static size_t
+name_len(const char *p)
+{
+	size_t i = 1;
+
+	while (p[i] != '\0' && p[i] != '"')
+		i += p[i] == '\\' && p[i + 1] != '\0' ? 2 : 1;
+	return p[i] == '"' ? i + 1 : i;
+}
+
+/* "\"name\" kind\n" lines: the kinds of name, "number,string", into out. */
 static void
 kinds_of(const char *schema, const char *name, size_t nlen, struct dh_buf *out)
 {
@@ -98,12 +109,13 @@ kinds_of(const char *schema, const char *name, size_t nlen, struct dh_buf *out)
 
 	dh_buf_reset(out);
 	while (*p) {
-		const char *nl = strchr(p, '\n'), *sp = memchr(p, ' ', (size_t)(nl - p));
+		const char *nl = strchr(p, '\n');
+		size_t l = name_len(p);
 
-		if (sp != NULL && (size_t)(sp - p) == nlen && memcmp(p, name, nlen) == 0) {
+		if (l == nlen && memcmp(p, name, nlen) == 0 && p + l < nl) {
 			if (out->len)
 				dh_buf_addc(out, ',');
-			dh_buf_add(out, sp + 1, (size_t)(nl - sp - 1));
+			dh_buf_add(out, p + l + 1, (size_t)(nl - p - l - 1));
 		}
 		p = nl + 1;
 	}
@@ -124,21 +136,21 @@ drift(struct check *k, const char *where, const char *base_where, const char *ba
 		size_t prevlen = 0;
 
 		while (*p) {
-			const char *nl = strchr(p, '\n'), *sp = memchr(p, ' ', (size_t)(nl - p));
-			size_t nlen = sp ? (size_t)(sp - p) : (size_t)(nl - p);
+			const char *nl = strchr(p, '\n');
+			size_t nlen = name_len(p);
 
 			if (prev == NULL || prevlen != nlen || memcmp(prev, p, nlen) != 0) {
 				kinds_of(schema, p, nlen, &a);
 				kinds_of(base, p, nlen, &b);
 				dh_buf_reset(&msg);
 				if (b.len == 0)
-					dh_buf_addf(&msg, "field \"%.*s\" (%s) is new: not in %s",
+					dh_buf_addf(&msg, "field %.*s (%s) is new: not in %s",
 						    (int)nlen, p, a.data, base_where);
 				else if (a.len == 0)
-					dh_buf_addf(&msg, "field \"%.*s\" (%s in %s) is missing",
+					dh_buf_addf(&msg, "field %.*s (%s in %s) is missing",
 						    (int)nlen, p, b.data, base_where);
 				else if (side == 0 && strcmp(a.data, b.data) != 0)
-					dh_buf_addf(&msg, "field \"%.*s\" is %s, in %s %s", (int)nlen, p,
+					dh_buf_addf(&msg, "field %.*s is %s, in %s %s", (int)nlen, p,
 						    a.data, base_where, b.data);
 				if (msg.len > 0)
 					problem(k, where, msg.data);

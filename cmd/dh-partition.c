@@ -228,7 +228,7 @@ add_from(struct dh_partset *ps, const char *statedir, const char *path)
 	ps->inputs = dh_xreallocarray(ps->inputs, ps->ninputs + 1, sizeof(*ps->inputs));
 	if (S_ISDIR(st.st_mode)) {
 		dh_buf_addf(&m, "%s/_MANIFEST", path);
-		if (dh_hash_file(m.data, hex, &size) != 0)
+		if (dh_manifest_hash_file(m.data, hex) != 0)
 			dh_die_errno(DH_EXIT_IO, "--from %s: %s", path, m.data);
 		/* a partition under the state directory is named relative to it */
 		if (realpath(path, real) != NULL && realpath(statedir, sreal) != NULL &&

@@ -12,6 +12,7 @@
 
 #include "err.h"
 #include "input.h"
+#include "json.h"
 #include "reader.h"
 #include "xalloc.h"
 
@@ -90,7 +91,7 @@ add_part(struct dh_catalog *c, int dfd, const char *path, size_t tlen, struct dh
 	/* an unreadable manifest is an error, never a partition that looks
 	 * damaged or incomplete: only "not there" is a status */
 	if (slurp(dfd, "_MANIFEST", scratch) == 0) {
-		dh_hash_bytes(scratch->data, scratch->len, p->mhash);
+		dh_manifest_hash(scratch->data, scratch->len, p->mhash);
 		if (dh_manifest_parse(scratch->data, scratch->len, "_MANIFEST", &p->m, &err) == 0) {
 			p->has_manifest = 1;
 		} else if (p->has_success) {
@@ -237,7 +238,6 @@ dh_catalog_input_state(struct dh_catalog *c, const struct dh_manifest_input *in)
 		long q = dh_catalog_find(c, in->path);
 		struct dh_buf b = DH_BUF_INIT;
 		char hex[DH_HASH_HEX];
-		unsigned long long size;
 		int rc;
 
 		if (q >= 0)
@@ -248,7 +248,7 @@ dh_catalog_input_state(struct dh_catalog *c, const struct dh_manifest_input *in)
 			dh_buf_addf(&b, "%s/_MANIFEST", in->path);
 		else
 			dh_buf_addf(&b, "%s/%s/_MANIFEST", c->state, in->path);
-		rc = dh_hash_file(b.data, hex, &size);
+		rc = dh_manifest_hash_file(b.data, hex);
 		dh_buf_release(&b);
 		return rc != 0 ? "gone" : strcmp(hex, in->xxh128) == 0 ? "ok" : "changed";
 	} else {
@@ -433,15 +433,14 @@ count_records(const char *path, enum dh_format fmt, struct dh_hashmap *kinds, ch
 		}
 		for (i = 0; i < rec.n; i++) {
 			struct dh_buf k = DH_BUF_INIT;
+			size_t nbad;
 			int added;
 
 			/* a null says nothing about a field's kind */
-			dh_buf_add(&k, rec.f[i].name, rec.f[i].nlen);
-			dh_buf_addf(&k, " %s", rec.f[i].type == DH_V_NULL ? "" : kind_of(rec.f[i].type));
-			if (rec.f[i].type == DH_V_NULL) {
-				dh_buf_release(&k);
+			if (rec.f[i].type == DH_V_NULL)
 				continue;
-			}
+			dh_json_quote(&k, rec.f[i].name, rec.f[i].nlen, &nbad);
+			dh_buf_addf(&k, " %s", kind_of(rec.f[i].type));
 			dh_hashmap_put(kinds, k.data, k.len, 0, &added);
 			if (added) {
 				*lines = dh_xreallocarray(*lines, *nlines + 1, sizeof(**lines));
@@ -487,6 +486,20 @@ dh_catalog_verify(struct dh_catalog *c, size_t part, struct dh_buf *problems,
 	if (p->status == DH_PART_STALE)
 		dh_buf_addf(problems, "stale: %s\n", p->why);
 	fmt = p->has_manifest ? dh_format_parse(p->m.format) : DH_FMT_NONE;
+	if (p->has_manifest && p->m.has_totals) {
+		unsigned long long r = 0, b = 0;
+
+		for (i = 0; i < p->m.nfiles; i++) {
+			r += p->m.files[i].records;
+			b += p->m.files[i].bytes;
+		}
+		if (r != p->m.records)
+			dh_buf_addf(problems, "_MANIFEST: \"records\" is %llu, its files hold %llu\n",
+				    p->m.records, r);
+		if (b != p->m.bytes)
+			dh_buf_addf(problems, "_MANIFEST: \"bytes\" is %llu, its files hold %llu\n",
+				    p->m.bytes, b);
+	}
 	for (i = 0; p->has_manifest && i < p->m.nfiles; i++) {
 		const struct dh_manifest_file *f = &p->m.files[i];
 		struct stat st;

@@ -80,7 +80,8 @@ void dh_catalog_downstream(const struct dh_catalog *c, size_t part, unsigned cha
  * records; no data file the manifest does not list; no temporary file
  * left by a crashed writer.  Each problem is appended to problems as one
  * line.  The fields of its records and their kinds go to schema, sorted,
- * one "name kind" a line ("price number"), for drift between partitions.
+ * one "name" kind a line ("\"price\" number", the name quoted as
+ * JSON), for drift between partitions.
  */
 void dh_catalog_verify(struct dh_catalog *c, size_t part, struct dh_buf *problems,
 		       struct dh_buf *schema);

@@ -1,3 +1,5 @@
+#include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +10,7 @@
 
 #include "err.h"
 #include "manifest.h"
+#include "publish.h"
 #include "xalloc.h"
 
 void
@@ -236,6 +239,11 @@ dh_manifest_parse(const char *p, size_t n, const char *path, struct dh_manifest 
 	m->compression = get_str(o, "compression", 0, err);
 	if (err->len)
 		goto fail;
+	if (json_object_get(o, "records") != NULL || json_object_get(o, "bytes") != NULL) {
+		if (get_count(o, "records", &m->records, err) || get_count(o, "bytes", &m->bytes, err))
+			goto fail;
+		m->has_totals = 1;
+	}
 	files = json_object_get(o, "files");
 	if (!json_is_array(files)) {
 		dh_buf_adds(err, "field \"files\" is not an array");
@@ -436,4 +444,145 @@ dh_time_now_iso(char out[32])
 
 	gmtime_r(&t, &tm);
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* The checks member, as dh_manifest_set_checks() writes it: a top-level
+ * member on a line of its own after the last one.  Nothing else in a
+ * manifest dh writes starts a line with it (nested lines are indented
+ * further, and strings hold no raw newline). */
+static const char checks_mark[] = ",\n  \"checks\": [";
+
+static size_t
+without_checks(const char *p, size_t n)
+{
+	size_t i, ml = sizeof(checks_mark) - 1;
+
+	for (i = 0; i + ml <= n; i++)
+		if (p[i] == ',' && memcmp(p + i, checks_mark, ml) == 0)
+			return i;
+	return n;
+}
+
+void
+dh_manifest_hash(const char *p, size_t n, char hex[DH_HASH_HEX])
+{
+	size_t cut = without_checks(p, n);
+	struct dh_buf b = DH_BUF_INIT;
+
+	if (cut == n) {
+		dh_hash_bytes(p, n, hex);
+		return;
+	}
+	dh_buf_add(&b, p, cut);
+	dh_buf_adds(&b, "\n}\n");
+	dh_hash_bytes(b.data, b.len, hex);
+	dh_buf_release(&b);
+}
+
+static int
+read_file(const char *path, struct dh_buf *out)
+{
+	int fd, e;
+	char chunk[65536];
+	ssize_t r;
+
+	do
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	while (fd < 0 && errno == EINTR);
+	if (fd < 0)
+		return -1;
+	for (;;) {
+		r = read(fd, chunk, sizeof(chunk));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		dh_buf_add(out, chunk, (size_t)r);
+	}
+	e = errno;
+	close(fd);
+	errno = e;
+	return r < 0 ? -1 : 0;
+}
+
+int
+dh_manifest_hash_file(const char *path, char hex[DH_HASH_HEX])
+{
+	struct dh_buf b = DH_BUF_INIT;
+	int rc = read_file(path, &b);
+
+	if (rc == 0)
+		dh_manifest_hash(b.data ? b.data : "", b.len, hex);
+	dh_buf_release(&b);
+	return rc;
+}
+
+int
+dh_manifest_set_checks(const char *dir, char *const *checks, size_t n, struct dh_buf *err)
+{
+	struct dh_buf path = DH_BUF_INIT, old = DH_BUF_INIT, out = DH_BUF_INIT;
+	json_t *o = NULL, *prev;
+	json_error_t je;
+	size_t cut, i, j, added = 0;
+	int rc = -1;
+
+	dh_buf_addf(&path, "%s/_MANIFEST", dir);
+	if (read_file(path.data, &old) != 0) {
+		dh_buf_addf(err, "%s: %s", path.data, strerror(errno));
+		goto done;
+	}
+	o = json_loadb(old.data ? old.data : "", old.len, JSON_REJECT_DUPLICATES, &je);
+	if (o == NULL) {
+		dh_buf_addf(err, "%s: line %d: %s", path.data, je.line, je.text);
+		goto done;
+	}
+	cut = without_checks(old.data, old.len);
+	if (cut == old.len) {
+		/* no checks yet: the manifest ends "\n}\n" */
+		if (old.len < 3 || memcmp(old.data + old.len - 3, "\n}\n", 3) != 0) {
+			dh_buf_addf(err, "%s: not laid out as dh writes it", path.data);
+			goto done;
+		}
+		cut = old.len - 3;
+	}
+	dh_buf_add(&out, old.data, cut);
+	dh_buf_adds(&out, checks_mark);
+	/* earlier results of other expectations stay, in their order */
+	prev = json_object_get(o, "checks");
+	for (i = 0; json_is_array(prev) && i < json_array_size(prev); i++) {
+		json_t *c = json_array_get(prev, i);
+		const char *e = json_string_value(json_object_get(c, "expect"));
+		char *text;
+
+		for (j = 0; e != NULL && j < n; j++) {
+			json_t *nc = json_loads(checks[j], 0, NULL);
+			int same = nc != NULL &&
+				   json_equal(json_object_get(nc, "expect"), json_object_get(c, "expect"));
+
+			json_decref(nc);
+			if (same)
+				break;
+		}
+		if (e != NULL && j < n)
+			continue;
+		text = json_dumps(c, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		if (text == NULL)
+			dh_die(DH_EXIT_IO, "out of memory (manifest)");
+		dh_buf_adds(&out, added++ ? ",\n    " : "\n    ");
+		dh_buf_adds(&out, text);
+		free(text);
+	}
+	for (j = 0; j < n; j++) {
+		dh_buf_adds(&out, added++ ? ",\n    " : "\n    ");
+		dh_buf_adds(&out, checks[j]);
+	}
+	dh_buf_adds(&out, "\n  ]\n}\n");
+	dh_publish_bytes(dir, "_MANIFEST", out.data, out.len);
+	rc = 0;
+done:
+	json_decref(o);
+	dh_buf_release(&path);
+	dh_buf_release(&old);
+	dh_buf_release(&out);
+	return rc;
 }

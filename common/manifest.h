@@ -45,6 +45,9 @@ struct dh_manifest {
 	char **command;
 	size_t ncommand;
 	char created[32];
+	/* read back: the totals as written (a writer sums its files) */
+	unsigned long long records, bytes;
+	int has_totals;
 };
 
 void dh_manifest_add_file(struct dh_manifest *m, const char *name,
@@ -76,6 +79,26 @@ int dh_manifest_load(const char *path, struct dh_manifest *m,
 int dh_manifest_parse(const char *p, size_t n, const char *path, struct dh_manifest *m,
 		      struct dh_buf *err);
 void dh_manifest_release(struct dh_manifest *m);
+
+/*
+ * A manifest's identity, which its consumers record as manifest_xxh128:
+ * the xxh128 of its bytes p[0..n) without the "checks" member that
+ * dh-check adds at the end (recording a check changes nothing the
+ * manifest describes, so it makes nothing downstream stale).  Of a
+ * manifest without checks, that is the hash of its bytes.
+ */
+void dh_manifest_hash(const char *p, size_t n, char hex[DH_HASH_HEX]);
+/* The same of the file path: 0, or -1 with errno set. */
+int dh_manifest_hash_file(const char *path, char hex[DH_HASH_HEX]);
+/*
+ * Record check results into dir/_MANIFEST, crash-safely: checks[0..n) are
+ * compact JSON objects, each with an "expect" string; they replace the
+ * recorded results of the same expectations and are added after the
+ * others.  The caller holds the table's lock.  0, or -1 with why in err
+ * (the manifest cannot be read, or is not laid out as dh writes it).
+ */
+int dh_manifest_set_checks(const char *dir, char *const *checks, size_t n,
+			   struct dh_buf *err);
 
 /*
  * The data files of the partition directory dir, in manifest order, as
