@@ -1035,3 +1035,26 @@ dh_json_iter_next(struct dh_json_iter *it, const char **key, size_t *klen,
 	it->index++;
 	return 1;
 }
+
+void
+dh_json_quote_any(struct dh_buf *out, const char *s, size_t n)
+{
+	struct dh_buf fixed = DH_BUF_INIT;
+	const unsigned char *p = (const unsigned char *)s, *e = p + n;
+
+	if (dh_json_quote(out, s, n, NULL) == 0)
+		return;
+	while (p < e) {
+		size_t k = *p < 0x80 ? 1 : utf8_seq(p, (size_t)(e - p));
+
+		if (k == 0) {
+			dh_buf_adds(&fixed, "\xef\xbf\xbd");
+			p++;
+		} else {
+			dh_buf_add(&fixed, p, k);
+			p += k;
+		}
+	}
+	dh_json_quote(out, fixed.data ? fixed.data : "", fixed.len, NULL);
+	dh_buf_release(&fixed);
+}

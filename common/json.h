@@ -62,6 +62,9 @@ void dh_json_compact(const char *p, size_t n, struct dh_buf *out);
  * UTF-8 (*bad = offset of the first bad byte); nothing is appended then.
  */
 int dh_json_quote(struct dh_buf *out, const char *s, size_t n, size_t *bad);
+/* Append s as a JSON string token for display: its bytes that are not
+ * valid UTF-8 each become U+FFFD.  For names and values in reports. */
+void dh_json_quote_any(struct dh_buf *out, const char *s, size_t n);
 
 /* 1 when s is valid UTF-8 (no overlongs, surrogates or > U+10FFFF). */
 int dh_utf8_valid(const char *s, size_t n, size_t *bad);

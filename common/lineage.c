@@ -433,13 +433,12 @@ count_records(const char *path, enum dh_format fmt, struct dh_hashmap *kinds, ch
 		}
 		for (i = 0; i < rec.n; i++) {
 			struct dh_buf k = DH_BUF_INIT;
-			size_t nbad;
 			int added;
 
 			/* a null says nothing about a field's kind */
 			if (rec.f[i].type == DH_V_NULL)
 				continue;
-			dh_json_quote(&k, rec.f[i].name, rec.f[i].nlen, &nbad);
+			dh_json_quote_any(&k, rec.f[i].name, rec.f[i].nlen);
 			dh_buf_addf(&k, " %s", kind_of(rec.f[i].type));
 			dh_hashmap_put(kinds, k.data, k.len, 0, &added);
 			if (added) {
