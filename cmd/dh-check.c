@@ -1030,9 +1030,12 @@ main(int argc, char **argv)
 			free(u->mark);
 			u->mark = NULL;
 		}
-		if ((k.nex > 0 || k.profile) && !anomaly_mode && stat(a, &sb) == 0 &&
-		    !S_ISDIR(sb.st_mode))
+		if ((k.nex > 0 || k.profile) && stat(a, &sb) == 0 && !S_ISDIR(sb.st_mode)) {
+			if (anomaly_mode)
+				dh_usage_error("--anomaly judges partitions of the state directory, "
+					       "and '%s' is a file", a);
 			continue;
+		}
 		if (k.have_catalog < 0)
 			dh_die(DH_EXIT_IO, "%s", err.data);
 		dh_die(DH_EXIT_USAGE, "no table or partition '%s' in %s%s", a, k.state,

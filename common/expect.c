@@ -96,6 +96,116 @@ mostly_of(const char *text, const char *p, size_t n, double *v, struct dh_buf *e
 	return 1;
 }
 
+/*
+ * glibc's regcomp copies a repeated group once per repetition, and a
+ * quantifier on a quantifier nests the copies: "(a{99}){99}" or "a+++..."
+ * takes gigabytes.  0 when the pattern's size with its repetitions
+ * unrolled stays under a limit and no quantifier follows another (which
+ * POSIX leaves undefined anyway); else -1 with why.
+ */
+#define RE_MAX_SIZE 100000
+
+static int
+re_sane(const char *re, const char **why)
+{
+	double stack[64], cur = 0, last = 0; /* the size of the last atom */
+	int depth = 0, quant = 0;
+	const char *p = re;
+
+	while (*p) {
+		if (*p == '\\' && p[1] >= '1' && p[1] <= '9') {
+			/* glibc takes them, in exponential time */
+			*why = "a back-reference, which extended expressions do not have";
+			return -1;
+		}
+		if (*p == '\\' && p[1] != '\0') {
+			cur += last = 1;
+			quant = 0;
+			p += 2;
+			continue;
+		}
+		if (*p == '[') {
+			/* a bracket expression: one atom; ']' first is a member */
+			p++;
+			if (*p == '^')
+				p++;
+			if (*p == ']')
+				p++;
+			while (*p && *p != ']') {
+				if (*p == '[' && (p[1] == ':' || p[1] == '.' || p[1] == '=')) {
+					char c = p[1];
+					const char *e = p + 2;
+
+					while (*e && !(e[0] == c && e[1] == ']'))
+						e++;
+					p = *e ? e + 2 : e;
+				} else {
+					p++;
+				}
+			}
+			if (*p)
+				p++;
+			cur += last = 1;
+			quant = 0;
+			continue;
+		}
+		if (*p == '(') {
+			if (depth == 64) {
+				*why = "groups nested over 64 deep";
+				return -1;
+			}
+			stack[depth++] = cur;
+			cur = 0;
+			quant = 0;
+			p++;
+			continue;
+		}
+		if (*p == ')' && depth > 0) {
+			last = cur + 1;
+			cur = stack[--depth] + last;
+			quant = 0;
+			p++;
+			continue;
+		}
+		if (*p == '*' || *p == '+' || *p == '?' || *p == '{') {
+			double times = 2;
+
+			if (quant) {
+				*why = "a quantifier after a quantifier (as in \"a+*\")";
+				return -1;
+			}
+			quant = 1;
+			if (*p == '{') {
+				char *end;
+				unsigned long a = strtoul(p + 1, &end, 10), b = a;
+
+				if (*end == ',')
+					b = end[1] == '}' ? a + 1 : strtoul(end + 1, &end, 10);
+				else
+					end--;
+				times = (double)(b > a ? b : a) + 1;
+				while (*p && *p != '}')
+					p++;
+				if (*p)
+					p++;
+			} else {
+				p++;
+			}
+			cur += last * (times - 1);
+			last *= times;
+			if (cur > RE_MAX_SIZE) {
+				*why = "the expression is too big with its repetitions unrolled";
+				return -1;
+			}
+			continue;
+		}
+		cur += last = 1;
+		quant = 0;
+		p++;
+	}
+	return 0;
+}
+
 int
 dh_expect_parse(struct dh_expect *e, const char *text, struct dh_buf *err)
 {
@@ -280,11 +390,16 @@ dh_expect_parse(struct dh_expect *e, const char *text, struct dh_buf *err)
 			goto done;
 		}
 	} else if (e->kind == DH_EXPECT_MATCH) {
+		const char *why;
 		int r;
 
 		if (strlen(e->args[1]) != e->alens[1]) {
 			dh_buf_addf(err, "column %zu: match: a NUL byte in the expression",
 				    (size_t)(name - text) + 1);
+			goto done;
+		}
+		if (re_sane(e->args[1], &why) != 0) {
+			dh_buf_addf(err, "column %zu: match: %s", (size_t)(name - text) + 1, why);
 			goto done;
 		}
 		r = regcomp(&e->re, e->args[1], REG_EXTENDED | REG_NOSUB);

@@ -158,14 +158,14 @@ hours/h=2026-11-21T00: missing: a gap in the hour sequence of h"
 	assert_out "raw/x/dt=2026-11-18: part-00000.jsonl: missing (the manifest lists it)"
 }
 
-@test "bad usage: the exact lines; expectations (-e) are not there yet" {
+@test "bad usage: the exact lines; a malformed expectation names its column" {
 	capture dh-check --bogus
 	assert_status 2
 	assert_err $'dh-check: unrecognized option \'--bogus\'\nTry \'dh-check --help\' for more information.'
 	assert_out_empty
-	capture dh-check -e 'not_null(v)'
+	capture dh-check -e 'not_null(v'
 	assert_status 2
-	assert_err $'dh-check: invalid option -- \'e\'\nTry \'dh-check --help\' for more information.'
+	assert_err $'dh-check: -e "not_null(v": column 11: expected \',\' or \')\'\nTry \'dh-check --help\' for more information.'
 	capture dh-check -s
 	assert_status 2
 	assert_err $'dh-check: option requires an argument -- \'s\'\nTry \'dh-check --help\' for more information.'
