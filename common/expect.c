@@ -54,7 +54,8 @@ static void
 put_arg(struct dh_buf *out, const char *a, size_t n, int quote)
 {
 	size_t i;
-	int bare = n > 0 && !quote;
+	/* a bare "mostly=..." would read back as the option */
+	int bare = n > 0 && !quote && !(n >= 7 && memcmp(a, "mostly=", 7) == 0);
 
 	for (i = 0; i < n && bare; i++)
 		if (strchr(",()'\" \t", a[i]) != NULL || a[i] == '\0')
@@ -94,6 +95,35 @@ mostly_of(const char *text, const char *p, size_t n, double *v, struct dh_buf *e
 		return -1;
 	}
 	return 1;
+}
+
+/*
+ * Compare two numbers' texts (both dh_num_parse numbers): exactly when
+ * both are 64-bit integers, else as long doubles, whose 64-bit mantissa
+ * holds every int64 and 2^63 apart (doubles would make 2^63 - 1 and 2^63
+ * equal).
+ */
+static int
+num_cmp(const char *a, size_t an, const char *b, size_t bn)
+{
+	int64_t ia, ib;
+	double da, db;
+	long double la, lb;
+	char buf[64];
+	size_t n;
+
+	if (dh_num_parse(a, an, &ia, &da) == DH_NUM_INT &&
+	    dh_num_parse(b, bn, &ib, &db) == DH_NUM_INT)
+		return ia < ib ? -1 : ia > ib;
+	n = an < sizeof(buf) - 1 ? an : sizeof(buf) - 1;
+	memcpy(buf, a, n);
+	buf[n] = '\0';
+	la = an < sizeof(buf) ? strtold(buf, NULL) : (long double)da;
+	n = bn < sizeof(buf) - 1 ? bn : sizeof(buf) - 1;
+	memcpy(buf, b, n);
+	buf[n] = '\0';
+	lb = bn < sizeof(buf) ? strtold(buf, NULL) : (long double)db;
+	return la < lb ? -1 : la > lb;
 }
 
 /*
@@ -358,7 +388,6 @@ dh_expect_parse(struct dh_expect *e, const char *text, struct dh_buf *err)
 	/* the arguments that are not fields */
 	if (e->kind == DH_EXPECT_BETWEEN || e->kind == DH_EXPECT_ROWS) {
 		size_t b = e->kind == DH_EXPECT_ROWS ? 0 : 1;
-		double lo = 0, hi = 0;
 
 		for (i = b; i < b + 2; i++) {
 			double v;
@@ -377,14 +406,12 @@ dh_expect_parse(struct dh_expect *e, const char *text, struct dh_buf *err)
 			if (i == b) {
 				e->has_lo = 1;
 				e->lo = e->args[i];
-				lo = v;
 			} else {
 				e->has_hi = 1;
 				e->hi = e->args[i];
-				hi = v;
 			}
 		}
-		if (e->has_lo && e->has_hi && lo > hi) {
+		if (e->has_lo && e->has_hi && num_cmp(e->lo, strlen(e->lo), e->hi, strlen(e->hi)) > 0) {
 			dh_buf_addf(err, "column %zu: %s: the low bound %s is above the high %s",
 				    (size_t)(name - text) + 1, kinds[k].name, e->lo, e->hi);
 			goto done;
@@ -508,22 +535,15 @@ is_null(const struct dh_field *f)
 static int
 within(const struct dh_expect *e, const char *v, size_t n)
 {
-	int64_t iv, ib;
-	double dv, db;
-	enum dh_num_kind kv = dh_num_parse(v, n, &iv, &dv), kb;
+	int64_t iv;
+	double dv;
 
-	if (kv == DH_NUM_NONE)
+	if (dh_num_parse(v, n, &iv, &dv) == DH_NUM_NONE)
 		return 0;
-	if (e->has_lo) {
-		kb = dh_num_parse(e->lo, strlen(e->lo), &ib, &db);
-		if (kv == DH_NUM_INT && kb == DH_NUM_INT ? iv < ib : dv < db)
-			return 0;
-	}
-	if (e->has_hi) {
-		kb = dh_num_parse(e->hi, strlen(e->hi), &ib, &db);
-		if (kv == DH_NUM_INT && kb == DH_NUM_INT ? iv > ib : dv > db)
-			return 0;
-	}
+	if (e->has_lo && num_cmp(v, n, e->lo, strlen(e->lo)) < 0)
+		return 0;
+	if (e->has_hi && num_cmp(v, n, e->hi, strlen(e->hi)) > 0)
+		return 0;
 	return 1;
 }
 

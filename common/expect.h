@@ -6,8 +6,9 @@
  *	match(F,'ERE')  in(F,V[,V...])  type(F,T)  rows(MIN,MAX)
  *
  * each optionally followed by "mostly=FRACTION" (or with it as a last
- * argument).  An argument is bare (no , ( ) ' " or blank inside; blanks
- * around it are dropped) or quoted with ' or ", the quote doubled inside.
+ * argument).  An argument is bare (no , ( ) ' or " inside; blanks around
+ * it are dropped, blanks inside kept: in(city,New York)) or quoted with '
+ * or ", the quote doubled inside.
  * F is a field name or a dotted path into nested JSON.
  *
  * What a record is held to: not_null and exists every record (a missing

@@ -10,8 +10,8 @@
 #include "num.h"
 #include "xalloc.h"
 
-static const char *const kind_names[DH_K_N] = {"string", "integer", "number",
-					       "bool",   "object",  "array"};
+static const char *const kind_names[DH_K_N] = {"array",	"bool",	  "integer",
+					       "number", "object", "string"};
 
 void
 dh_profile_init(struct dh_profile *p)
@@ -45,6 +45,39 @@ kind_of(const struct dh_field *f)
 	case DH_V_ARR: return DH_K_ARRAY;
 	default: return DH_K_STRING;
 	}
+}
+
+/* Is s[0..n) a number as JSON writes one? */
+static int
+json_number(const char *s, size_t n)
+{
+	size_t i = 0, d;
+
+	if (i < n && s[i] == '-')
+		i++;
+	if (i < n && s[i] == '0')
+		i++;
+	else if (i < n && s[i] >= '1' && s[i] <= '9')
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+	else
+		return 0;
+	if (i < n && s[i] == '.') {
+		for (d = ++i; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+			;
+		if (i == d)
+			return 0;
+	}
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		i++;
+		if (i < n && (s[i] == '+' || s[i] == '-'))
+			i++;
+		for (d = i; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+			;
+		if (i == d)
+			return 0;
+	}
+	return i == n;
 }
 
 static struct dh_profile_field *
@@ -107,17 +140,33 @@ dh_profile_feed(struct dh_profile *p, const struct dh_record *rec)
 		if (k == DH_K_INTEGER || k == DH_K_NUMBER) {
 			int64_t iv;
 			double d;
+			int lo, hi;
 
 			dh_num_parse(rf->val, rf->vlen, &iv, &d);
-			if (!f->has_num || d < f->lo) {
-				free(f->lo_text);
-				f->lo_text = dh_xmemdup(rf->val, rf->vlen);
-				f->lo = d;
-			}
-			if (!f->has_num || d > f->hi) {
-				free(f->hi_text);
-				f->hi_text = dh_xmemdup(rf->val, rf->vlen);
-				f->hi = d;
+			lo = !f->has_num || d < f->lo;
+			hi = !f->has_num || d > f->hi;
+			if (lo || hi) {
+				char t[32];
+				char *text;
+
+				/* a CSV number may be no JSON number ("+5", ".5", "01") */
+				if (rf->type == DH_V_NUM || json_number(rf->val, rf->vlen))
+					text = dh_xmemdup(rf->val, rf->vlen);
+				else if (k == DH_K_INTEGER)
+					text = dh_xmemdup(t, dh_num_fmt_int(iv, t));
+				else
+					text = dh_xmemdup(t, dh_num_fmt(d, t));
+				if (lo) {
+					free(f->lo_text);
+					f->lo_text = dh_xstrdup(text);
+					f->lo = d;
+				}
+				if (hi) {
+					free(f->hi_text);
+					f->hi_text = dh_xstrdup(text);
+					f->hi = d;
+				}
+				free(text);
 			}
 			f->has_num = 1;
 		}
@@ -127,18 +176,21 @@ dh_profile_feed(struct dh_profile *p, const struct dh_record *rec)
 		if (f->max == NULL || cmp_bytes(v, n, f->max, f->maxlen) > 0)
 			set_text(&f->max, &f->maxlen, v, n);
 		if (f->nsamples < DH_PROFILE_SAMPLES) {
-			struct dh_buf s = DH_BUF_INIT;
+			struct dh_buf sb = DH_BUF_INIT;
 
-			if (rf->type == DH_V_STR)
-				dh_json_quote_any(&s, rf->val, rf->vlen);
-			else
-				dh_buf_add(&s, rf->val, rf->vlen);
+			/* distinct by value: "a" and "\u0061" are one */
 			for (j = 0; j < f->nsamples; j++)
-				if (strcmp(f->samples[j], s.data) == 0)
+				if (f->skeys[j].lo == key.lo && f->skeys[j].hi == key.hi)
 					break;
-			if (j == f->nsamples)
-				f->samples[f->nsamples++] = dh_buf_detach(&s, NULL);
-			dh_buf_release(&s);
+			if (j == f->nsamples) {
+				if (rf->type == DH_V_STR)
+					dh_json_quote_any(&sb, rf->val, rf->vlen);
+				else
+					dh_buf_add(&sb, rf->val, rf->vlen);
+				f->skeys[f->nsamples] = key;
+				f->samples[f->nsamples++] = dh_buf_detach(&sb, NULL);
+			}
+			dh_buf_release(&sb);
 		}
 	}
 }

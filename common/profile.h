@@ -11,7 +11,9 @@
  * has its JSON type (a number is an integer when it is written as one).
  * The type of a field is the one kind of all its values, "number" when
  * they are integers and other numbers, else the kinds joined by commas
- * ("number,string"); "null" when it never had a value.
+ * in name order ("integer,string"); "null" when it never had a value.
+ * The least and greatest are numbers when every value is one (written as
+ * JSON numbers: a CSV "+5" is 5), else texts in byte order.
  *
  * Ownership: struct dh_profile owns its fields and their strings;
  * dh_profile_release() frees them.
@@ -24,11 +26,13 @@
 #include "buf.h"
 #include "hashmap.h"
 #include "hll.h"
+#include "keyset.h"
 #include "record.h"
 
 #define DH_PROFILE_SAMPLES 3
 
-enum { DH_K_STRING, DH_K_INTEGER, DH_K_NUMBER, DH_K_BOOL, DH_K_OBJECT, DH_K_ARRAY, DH_K_N };
+/* in the order their names sort, as dh-check's drift messages join kinds */
+enum { DH_K_ARRAY, DH_K_BOOL, DH_K_INTEGER, DH_K_NUMBER, DH_K_OBJECT, DH_K_STRING, DH_K_N };
 
 struct dh_profile_field {
 	char *name;
@@ -38,10 +42,11 @@ struct dh_profile_field {
 	struct dh_hll hll;
 	int has_num;
 	double lo, hi;          /* numbers: the least and greatest... */
-	char *lo_text, *hi_text; /* ...as written */
+	char *lo_text, *hi_text; /* ...as JSON numbers */
 	char *min, *max;         /* every value's text, in byte order */
 	size_t minlen, maxlen;
 	char *samples[DH_PROFILE_SAMPLES]; /* the first distinct values, as JSON */
+	struct dh_key skeys[DH_PROFILE_SAMPLES]; /* ...their canonical hashes */
 	size_t nsamples;
 };
 
