@@ -702,7 +702,7 @@ null_rate(const struct nulls *nu, const char *name, size_t nlen)
 
 	for (i = 0; i < nu->n; i++)
 		if (nu->nlens[i] == nlen && memcmp(nu->names[i], name, nlen) == 0)
-			return 1.0 - (double)nu->values[i] / (double)nu->records;
+			return (double)(nu->records - nu->values[i]) / (double)nu->records;
 	return 1.0;
 }
 
@@ -1054,6 +1054,8 @@ main(int argc, char **argv)
 		dh_die(DH_EXIT_USAGE, "no table or partition '%s' in %s%s", a, k.state,
 		       k.nex > 0 || k.profile ? ", and no such file" : "");
 	}
+	if (nunits == 0 && (k.nex > 0 || k.profile) && anomaly_mode)
+		dh_usage_error("with --anomaly, -e, -r and --profile need TABLE or PARTITION operands");
 	if (nunits == 0 && (k.nex > 0 || k.profile) && !anomaly_mode) {
 		/* a filter's input */
 		units = dh_xcalloc(1, sizeof(*units));
