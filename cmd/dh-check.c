@@ -547,12 +547,8 @@ report_profile(struct check *k, const struct unit *u)
 	for (i = 0; i < p->n; i++) {
 		const struct dh_profile_field *f = &p->f[i];
 		unsigned long long nulls = dh_profile_nulls(p, i);
-		double distinct = f->values ? floor(dh_hll_estimate(&f->hll) + 0.5) : 0;
 		char **row = cells + (i + 1) * 7;
-		size_t j;
-
-		if (distinct > (double)f->values)
-			distinct = (double)f->values;
+		size_t j, m;
 		dh_buf_reset(&cell);
 		dh_buf_add(&cell, f->name, f->nlen);
 		if (memchr(f->name, ' ', f->nlen) != NULL || strlen(cell.data) != f->nlen) {
@@ -565,24 +561,15 @@ report_profile(struct check *k, const struct unit *u)
 		dh_buf_addf(&cell, "%llu (%.3g%%)", nulls,
 			    p->records ? 100.0 * (double)nulls / (double)p->records : 0.0);
 		row[2] = dh_buf_detach(&cell, NULL);
-		dh_buf_addf(&cell, "%.0f", distinct);
+		dh_buf_addf(&cell, "%.0f", dh_profile_distinct(f));
 		row[3] = dh_buf_detach(&cell, NULL);
-		if (f->values == 0) {
-			dh_buf_adds(&cell, "-");
-		} else if (f->has_num &&
-			   f->values == f->kinds[DH_K_INTEGER] + f->kinds[DH_K_NUMBER]) {
-			dh_buf_adds(&cell, f->lo_text);
-		} else {
-			dh_json_quote_any(&cell, f->min, f->minlen);
+		for (m = 0; m < 2; m++) {
+			if (f->values == 0)
+				dh_buf_adds(&cell, "-");
+			else
+				dh_profile_bound(f, (int)m, &cell);
+			row[4 + m] = dh_buf_detach(&cell, NULL);
 		}
-		row[4] = dh_buf_detach(&cell, NULL);
-		if (f->values == 0)
-			dh_buf_adds(&cell, "-");
-		else if (f->has_num && f->values == f->kinds[DH_K_INTEGER] + f->kinds[DH_K_NUMBER])
-			dh_buf_adds(&cell, f->hi_text);
-		else
-			dh_json_quote_any(&cell, f->max, f->maxlen);
-		row[5] = dh_buf_detach(&cell, NULL);
 		for (j = 0; j < f->nsamples; j++) {
 			if (j)
 				dh_buf_adds(&cell, ", ");

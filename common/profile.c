@@ -231,12 +231,33 @@ numeric(const struct dh_profile_field *f)
 	return f->has_num && f->values == f->kinds[DH_K_INTEGER] + f->kinds[DH_K_NUMBER];
 }
 
+double
+dh_profile_distinct(const struct dh_profile_field *f)
+{
+	double d = f->values ? floor(dh_hll_estimate(&f->hll) + 0.5) : 0;
+
+	/* the estimate can pass the number of values: never say more */
+	return d > (double)f->values ? (double)f->values : d;
+}
+
+void
+dh_profile_bound(const struct dh_profile_field *f, int max, struct dh_buf *out)
+{
+	if (f->values == 0)
+		dh_buf_adds(out, "null");
+	else if (numeric(f))
+		dh_buf_adds(out, max ? f->hi_text : f->lo_text);
+	else if (max)
+		dh_json_quote_any(out, f->max, f->maxlen);
+	else
+		dh_json_quote_any(out, f->min, f->minlen);
+}
+
 void
 dh_profile_json(const struct dh_profile *p, size_t i, struct dh_buf *out)
 {
 	const struct dh_profile_field *f = &p->f[i];
 	unsigned long long nulls = dh_profile_nulls(p, i);
-	double distinct = f->values ? floor(dh_hll_estimate(&f->hll) + 0.5) : 0;
 	char t[32];
 	size_t j, k;
 
@@ -247,25 +268,14 @@ dh_profile_json(const struct dh_profile *p, size_t i, struct dh_buf *out)
 	dh_buf_addf(out, "\",\"records\":%llu,\"nulls\":%llu,\"null_rate\":", p->records, nulls);
 	dh_num_fmt(p->records ? (double)nulls / (double)p->records : 0, t);
 	dh_buf_adds(out, t);
-	/* the estimate can pass the number of values: never say more */
-	if (distinct > (double)f->values)
-		distinct = (double)f->values;
-	dh_buf_addf(out, ",\"distinct\":%.0f,\"kinds\":{", distinct);
+	dh_buf_addf(out, ",\"distinct\":%.0f,\"kinds\":{", dh_profile_distinct(f));
 	for (j = 0, k = 0; j < DH_K_N; j++)
 		if (f->kinds[j])
 			dh_buf_addf(out, "%s\"%s\":%llu", k++ ? "," : "", kind_names[j], f->kinds[j]);
 	dh_buf_adds(out, "},\"min\":");
-	if (f->values == 0) {
-		dh_buf_adds(out, "null,\"max\":null");
-	} else if (numeric(f)) {
-		dh_buf_adds(out, f->lo_text);
-		dh_buf_adds(out, ",\"max\":");
-		dh_buf_adds(out, f->hi_text);
-	} else {
-		dh_json_quote_any(out, f->min, f->minlen);
-		dh_buf_adds(out, ",\"max\":");
-		dh_json_quote_any(out, f->max, f->maxlen);
-	}
+	dh_profile_bound(f, 0, out);
+	dh_buf_adds(out, ",\"max\":");
+	dh_profile_bound(f, 1, out);
 	dh_buf_adds(out, ",\"samples\":[");
 	for (j = 0; j < f->nsamples; j++) {
 		if (j)

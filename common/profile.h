@@ -64,6 +64,12 @@ void dh_profile_feed(struct dh_profile *p, const struct dh_record *rec);
 unsigned long long dh_profile_nulls(const struct dh_profile *p, size_t i);
 /* The field's inferred type, into out. */
 void dh_profile_type(const struct dh_profile_field *f, struct dh_buf *out);
+/* The field's distinct count: the HyperLogLog estimate, rounded, never
+ * above its number of values. */
+double dh_profile_distinct(const struct dh_profile_field *f);
+/* Append its least (max 0) or greatest (max 1) value as JSON, a number
+ * or a string; "null" when it never had a value. */
+void dh_profile_bound(const struct dh_profile_field *f, int max, struct dh_buf *out);
 /* Field i as one JSON object (no newline) appended to out. */
 void dh_profile_json(const struct dh_profile *p, size_t i, struct dh_buf *out);
 void dh_profile_release(struct dh_profile *p);
