@@ -504,6 +504,8 @@ report_expectations(struct check *k, const struct unit *u)
 		struct dh_buf dir = DH_BUF_INIT, err = DH_BUF_INIT;
 
 		dh_buf_addf(&dir, "%s/%s", k->state, p->path);
+		/* under the table lock: a killed recording's .tmp._MANIFEST goes */
+		dh_remove_stale_tmp(dir.data);
 		if (dh_manifest_set_checks(dir.data, rec, nrec, &err) != 0)
 			dh_die(DH_EXIT_IO, "cannot record the results: %s", err.data);
 		dh_buf_release(&dir);

@@ -923,7 +923,6 @@ main(int argc, char **argv)
 	dh_buf_addf(&tabledir, "%s/%s", state, table);
 	dh_mkdirs(tabledir.data);
 	lockfd = dh_table_lock(tabledir.data, table, co.wait);
-	dh_remove_stale_tmp(tabledir.data);
 	have_table = dh_table_read(tabledir.data, &table_fmt, &tkeys, &ntkeys);
 	if (have_table)
 		dh_table_check_keys(tabledir.data, table, tkeys, ntkeys, keys, nkeys);

@@ -10,6 +10,7 @@
 
 #include "err.h"
 #include "json.h"
+#include "publish.h"
 #include "state.h"
 
 const char *
@@ -194,6 +195,8 @@ dh_table_lock(const char *tabledir, const char *table, double wait_secs)
 		nanosleep(&pause, NULL);
 	}
 	dh_buf_release(&b);
+	/* no other writer now: a killed one's .tmp.* files (its _TABLE) go */
+	dh_remove_stale_tmp(tabledir);
 	return fd;
 }
 

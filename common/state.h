@@ -50,8 +50,9 @@ int dh_partition_name(struct dh_buf *out, const char *key, size_t klen,
 
 /*
  * Take the table's writer lock (flock on TABLEDIR/_LOCK), waiting up to
- * wait_secs; past that exit 5 naming the table.  Returns the descriptor
- * to keep open until the end.
+ * wait_secs; past that exit 5 naming the table.  Then removes the
+ * .tmp.* files a killed writer left in TABLEDIR itself.  Returns the
+ * descriptor to keep open until the end.
  */
 int dh_table_lock(const char *tabledir, const char *table, double wait_secs);
 /* Append one JSON line (with its newline) to STATE/_log.jsonl, fsynced. */

@@ -207,6 +207,22 @@ setup() {
 	umount st
 }
 
+@test "temporary files a killed writer left (its _TABLE, a partition's _MANIFEST) are removed by the next writer" {
+	"$GEN" -n 200 -f jsonl -s 6 >e.jsonl
+	mkdir -p st/t
+	echo '{"name":' >st/t/.tmp._TABLE.Ab12Cd
+	dh-partition -s st --by dt=ts:day t e.jsonl >/dev/null
+	no_temp st
+	state_ok st
+	# dh-check recording into a partition takes the table lock too
+	p=$(cd st && ls -d t/dt=* | head -1)
+	echo partial >"st/$p/.tmp._MANIFEST.Xy34Zw"
+	capture dh-check -s st -e 'rows(1,)' "$p"
+	assert_status 0
+	no_temp st
+	state_ok st
+}
+
 # kill -9 at random moments (scripts/crash-test; its long run is
 # `make crash-test`): after each, every _SUCCESS matches its files, and a
 # rerun gives exactly what an uninterrupted run gives.
