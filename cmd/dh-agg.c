@@ -51,6 +51,8 @@ static const struct dh_opt opts[] = {
 	{OPT_PARTIAL, "partial", NULL, "write mergeable states (JSON lines) instead of results", NULL},
 	{OPT_MERGE, "merge", NULL, "read states written by --partial, from any runs, and merge them", NULL},
 	DH_OPTION_SKIP_BLANK,
+	DH_OPTION_MAX_RATIO,
+	DH_OPTION_MAX_INFLATED,
 	DH_OPTION_ALLOW_INCOMPLETE,
 	DH_OPTION_REJECTS,
 	DH_OPTION_MAX_REJECTS,

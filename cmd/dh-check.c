@@ -51,6 +51,8 @@ static const struct dh_opt opts[] = {
 	{OPT_CONTINUOUS, "continuous", NULL, "report gaps in a table's daily or hourly (monthly, yearly) first key", NULL},
 	DH_OPTION_INPUT_FORMAT,
 	DH_OPTION_SKIP_BLANK,
+	DH_OPTION_MAX_RATIO,
+	DH_OPTION_MAX_INFLATED,
 	DH_OPTION_ALLOW_INCOMPLETE,
 	DH_OPTION_REJECTS,
 	DH_OPTION_MAX_REJECTS,

@@ -38,6 +38,8 @@ static const struct dh_opt opts[] = {
 	{OPT_INFER, "infer", NULL, "CSV/TSV numbers, true/false and empty fields to JSON numbers, booleans, null", NULL},
 	{'z', "compress", "CODEC", "compress the output: gzip, zstd, xz, bzip2", DH_COMPLETE_CODECS},
 	DH_OPTION_SKIP_BLANK,
+	DH_OPTION_MAX_RATIO,
+	DH_OPTION_MAX_INFLATED,
 	DH_OPTION_ALLOW_INCOMPLETE,
 	DH_OPTION_REJECTS,
 	DH_OPTION_MAX_REJECTS,

@@ -44,6 +44,8 @@ static const struct dh_opt opts[] = {
 	{OPT_DUPS, "dups", "FILE", "write every dropped record to FILE", DH_COMPLETE_FILE},
 	{OPT_MAX_MEMORY, "max-memory", "SIZE", "exit 4 rather than let the key table grow past SIZE (512M, 2G)", NULL},
 	DH_OPTION_SKIP_BLANK,
+	DH_OPTION_MAX_RATIO,
+	DH_OPTION_MAX_INFLATED,
 	DH_OPTION_ALLOW_INCOMPLETE,
 	DH_OPTION_REJECTS,
 	DH_OPTION_MAX_REJECTS,

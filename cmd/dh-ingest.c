@@ -50,6 +50,8 @@ static const struct dh_opt opts[] = {
 	{OPT_FOLLOW, "follow", NULL, "land only the complete lines added to each file since the last run", NULL},
 	DH_OPTION_WAIT,
 	DH_OPTION_SKIP_BLANK,
+	DH_OPTION_MAX_RATIO,
+	DH_OPTION_MAX_INFLATED,
 	DH_OPTION_REJECTS,
 	DH_OPTION_MAX_REJECTS,
 	DH_OPTION_STATS,
@@ -253,6 +255,7 @@ struct bytes_in {
 	struct archive *ar;
 	int limited; /* --follow: read only `left` more bytes */
 	unsigned long long left;
+	unsigned long long out; /* bytes read out of ar, for the bomb limits */
 };
 
 static ssize_t
@@ -266,6 +269,10 @@ read_bytes(struct bytes_in *b, char *buf, size_t n, const char *name)
 		while (r == ARCHIVE_RETRY);
 		if (r < 0)
 			dh_die(DH_EXIT_DATA, "%s: %s", name, archive_error_string(b->ar));
+		/* all the archive's entries so far against its bytes read */
+		b->out += (unsigned long long)r;
+		dh_inflate_check(name, NULL, (unsigned long long)archive_filter_bytes(b->ar, -1),
+				 b->out);
 		return r;
 	}
 	if (b->limited && n > b->left)
@@ -343,6 +350,7 @@ validate(struct ingest *ig, struct landed *l, const char *given,
 
 	for (pass = 0; pass < 2; pass++) {
 		dh_input_open(&in, l->tmp.tmp);
+		in.loc.name = given; /* messages name the source, not the copy */
 		dh_reader_open(&r, &in, fmt, ig->rflags);
 		l->records = 0;
 		while ((rc = dh_read(&r, &rec)) != 0) {
@@ -431,6 +439,7 @@ land_one(struct ingest *ig, struct bytes_in *in, const char *path,
 		struct dh_input in;
 
 		dh_input_open(&in, l.tmp.tmp);
+		in.loc.name = path;
 		fmt = dh_format_sniff(&in);
 		dh_input_close(&in);
 	}
@@ -490,7 +499,7 @@ entry_refused(struct archive_entry *e)
 static void
 land_source(struct ingest *ig, const char *path)
 {
-	struct bytes_in in = {0, NULL, 0, 0};
+	struct bytes_in in = {0, NULL, 0, 0, 0};
 	char real[PATH_MAX];
 	struct archive *a;
 	struct archive_entry *e;
@@ -598,7 +607,7 @@ land_piece(struct ingest *ig, int fd, const char *path, const char *name,
 	   unsigned long long seq)
 {
 	unsigned long long to = last_line_end(fd, from, size, path);
-	struct bytes_in in = {fd, NULL, 1, to - from};
+	struct bytes_in in = {fd, NULL, 1, to - from, 0};
 	struct landed piece;
 
 	if (to == from)
@@ -734,7 +743,7 @@ publish(struct ingest *ig, const char *statedir, const char *table,
 		}
 		m.compression = (char *)(uintptr_t)(mixed ? "mixed" : c);
 	}
-	dh_mkdirs(ig->partdir);
+	dh_mkdirs_under(ig->tabledir, ig->partdir);
 	/* a killed run's files (unlisted) go before numbering, so that a
 	 * rerun names its files as an uninterrupted run would */
 	dh_remove_unlisted(ig->partdir, have_old ? &old : NULL);
@@ -921,7 +930,7 @@ main(int argc, char **argv)
 
 	state = dh_state_dir(state);
 	dh_buf_addf(&tabledir, "%s/%s", state, table);
-	dh_mkdirs(tabledir.data);
+	dh_mkdirs_under(state, tabledir.data);
 	lockfd = dh_table_lock(tabledir.data, table, co.wait);
 	have_table = dh_table_read(tabledir.data, &table_fmt, &tkeys, &ntkeys);
 	if (have_table)

@@ -48,6 +48,8 @@ static const struct dh_opt opts[] = {
 	{OPT_TIME_UNIT, "time-unit", "UNIT", "unit of integer epoch times: s, ms, us, ns (default: s)", "s ms us ns"},
 	DH_OPTION_WAIT,
 	DH_OPTION_SKIP_BLANK,
+	DH_OPTION_MAX_RATIO,
+	DH_OPTION_MAX_INFLATED,
 	DH_OPTION_ALLOW_INCOMPLETE,
 	DH_OPTION_REJECTS,
 	DH_OPTION_MAX_REJECTS,
@@ -337,7 +339,7 @@ main(int argc, char **argv)
 	rflags = co.skip_blank ? DH_READ_SKIP_BLANK : 0;
 	state = dh_state_dir(state);
 	dh_buf_addf(&tabledir, "%s/%s", state, table);
-	dh_mkdirs(tabledir.data);
+	dh_mkdirs_under(state, tabledir.data);
 	lockfd = dh_table_lock(tabledir.data, table, co.wait);
 	keys = spec_keys(&pt);
 	have_table = dh_table_read(tabledir.data, &table_fmt, &tkeys, &ntkeys);

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -28,6 +29,53 @@ static const struct codec codecs[] = {
 	{"lz4", "\x04\x22\x4d\x18", 4, archive_read_support_filter_lz4},
 	{"lz4", "\x02\x21\x4c\x18", 4, archive_read_support_filter_lz4},
 };
+
+static unsigned long long max_ratio = DH_INFLATE_RATIO,
+			  max_size = DH_INFLATE_SIZE;
+
+void
+dh_input_set_limits(unsigned long long ratio, unsigned long long size)
+{
+	max_ratio = ratio;
+	max_size = size;
+}
+
+/* n bytes in the largest unit that keeps it >= 1, as "1.5 GiB". */
+static void
+human(char *out, size_t cap, unsigned long long n)
+{
+	static const char *const unit[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB"};
+	double v = (double)n;
+	int u = 0;
+
+	while (v >= 1024 && u < 5) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(out, cap, "%llu bytes", n);
+	else
+		snprintf(out, cap, "%.1f %s", v, unit[u]);
+}
+
+void
+dh_inflate_check(const char *name, const char *codec, unsigned long long raw,
+		 unsigned long long out)
+{
+	char o[32], r[32];
+
+	if (max_size != 0 && out > max_size) {
+		human(o, sizeof(o), max_size);
+		dh_die(DH_EXIT_DATA, "%s%s%s: decompresses to more than %s (--max-inflated SIZE raises the limit, 0 removes it)",
+		       name, codec ? ": " : "", codec ? codec : "", o);
+	}
+	if (max_ratio != 0 && out > DH_INFLATE_FREE && out / max_ratio > raw) {
+		human(o, sizeof(o), out);
+		human(r, sizeof(r), raw);
+		dh_die(DH_EXIT_DATA, "%s%s%s: decompresses to more than %llu times its size (%s from %s read so far): a decompression bomb? (--max-ratio N raises the limit, 0 removes it)",
+		       name, codec ? ": " : "", codec ? codec : "", max_ratio, o, r);
+	}
+}
 
 /* read(2) that first flushes pending output when it would block. */
 static ssize_t
@@ -208,8 +256,10 @@ dh_input_fill(struct dh_input *in)
 					      in->cap - in->end);
 		while (r == ARCHIVE_RETRY);
 		if (r < 0)
-			dh_die(DH_EXIT_DATA, "%s: %s: %s", in->path, in->codec,
+			dh_die(DH_EXIT_DATA, "%s: %s: %s", in->loc.name, in->codec,
 			       archive_error_string(in->ar));
+		dh_inflate_check(in->loc.name, in->codec, in->bytes_raw,
+				 in->bytes + (unsigned long long)r);
 	} else {
 		r = raw_read(in, in->buf + in->end, in->cap - in->end);
 	}
@@ -240,8 +290,10 @@ dh_input_read(struct dh_input *in, char *dst, size_t n)
 			r = archive_read_data(in->ar, dst, n);
 		while (r == ARCHIVE_RETRY);
 		if (r < 0)
-			dh_die(DH_EXIT_DATA, "%s: %s: %s", in->path, in->codec,
+			dh_die(DH_EXIT_DATA, "%s: %s: %s", in->loc.name, in->codec,
 			       archive_error_string(in->ar));
+		dh_inflate_check(in->loc.name, in->codec, in->bytes_raw,
+				 in->bytes + (unsigned long long)r);
 	} else {
 		r = raw_read(in, dst, n);
 	}

@@ -84,4 +84,21 @@ size_t dh_input_read(struct dh_input *in, char *dst, size_t n);
  * them: fills until at least n bytes or end of input; returns bytes held. */
 size_t dh_input_peek(struct dh_input *in, size_t n);
 
+/*
+ * Decompression bomb limits, for every compressed stream dh reads: more
+ * than ratio times the compressed bytes read so far (checked once past
+ * DH_INFLATE_FREE decompressed bytes, so that a small, very repetitive
+ * file passes), or more than size decompressed bytes, stops the command
+ * with exit 3.  0 turns a limit off.  Defaults: DH_INFLATE_RATIO,
+ * DH_INFLATE_SIZE; set from --max-ratio and --max-inflated.
+ */
+#define DH_INFLATE_RATIO 100ULL
+#define DH_INFLATE_SIZE (64ULL << 30)
+#define DH_INFLATE_FREE (16ULL << 20)
+void dh_input_set_limits(unsigned long long ratio, unsigned long long size);
+/* Exit 3 naming name (and codec, when not NULL) when out decompressed
+ * bytes from raw compressed ones pass a limit. */
+void dh_inflate_check(const char *name, const char *codec,
+		      unsigned long long raw, unsigned long long out);
+
 #endif

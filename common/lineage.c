@@ -13,6 +13,7 @@
 #include "err.h"
 #include "input.h"
 #include "json.h"
+#include "publish.h"
 #include "reader.h"
 #include "xalloc.h"
 
@@ -28,29 +29,6 @@ dh_part_status_name(enum dh_part_status s)
 }
 
 /* Read a whole small file: 0, or -1 (errno). */
-static int
-slurp(int dirfd, const char *name, struct dh_buf *out)
-{
-	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	ssize_t r;
-
-	if (fd < 0)
-		return -1;
-	dh_buf_reset(out);
-	for (;;) {
-		dh_buf_grow(out, 4096);
-		r = read(fd, out->data + out->len, out->cap - out->len - 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		out->len += (size_t)r;
-	}
-	out->data[out->len] = '\0';
-	close(fd);
-	return r < 0 ? -1 : 0;
-}
-
 static int
 is_dir(int dirfd, const struct dirent *de)
 {
@@ -90,7 +68,7 @@ add_part(struct dh_catalog *c, int dfd, const char *path, size_t tlen, struct dh
 		dh_die_errno(DH_EXIT_IO, "%s/%s/_SUCCESS", c->state, path);
 	/* an unreadable manifest is an error, never a partition that looks
 	 * damaged or incomplete: only "not there" is a status */
-	if (slurp(dfd, "_MANIFEST", scratch) == 0) {
+	if (dh_slurp(dfd, "_MANIFEST", scratch, DH_MANIFEST_MAX) == 0) {
 		dh_manifest_hash(scratch->data, scratch->len, p->mhash);
 		if (dh_manifest_parse(scratch->data, scratch->len, "_MANIFEST", &p->m, &err) == 0) {
 			p->has_manifest = 1;
@@ -102,6 +80,12 @@ add_part(struct dh_catalog *c, int dfd, const char *path, size_t tlen, struct dh
 		}
 	} else if (errno == ELOOP) {
 		p->why = dh_xstrdup("_MANIFEST is a symbolic link (never followed)");
+	} else if (errno == EFBIG) {
+		struct dh_buf why = DH_BUF_INIT;
+
+		dh_buf_addf(&why, "_MANIFEST: more than %zu MiB, larger than any manifest dh writes",
+			    DH_MANIFEST_MAX >> 20);
+		p->why = dh_buf_detach(&why, NULL);
 	} else if (errno != ENOENT) {
 		dh_die_errno(DH_EXIT_IO, "%s/%s/_MANIFEST", c->state, path);
 	}

@@ -209,7 +209,24 @@ get_count(json_t *o, const char *key, unsigned long long *out, struct dh_buf *er
 int
 dh_manifest_load(const char *path, struct dh_manifest *m, struct dh_buf *err)
 {
-	return dh_manifest_parse(NULL, 0, path, m, err);
+	struct dh_buf b = DH_BUF_INIT;
+	int rc;
+
+	if (dh_slurp(AT_FDCWD, path, &b, DH_MANIFEST_MAX) != 0) {
+		memset(m, 0, sizeof(*m));
+		if (errno == EFBIG)
+			dh_buf_addf(err, "more than %zu MiB, larger than any manifest dh writes",
+				    DH_MANIFEST_MAX >> 20);
+		else if (errno == ELOOP)
+			dh_buf_adds(err, "a symbolic link (never followed)");
+		else
+			dh_buf_adds(err, strerror(errno));
+		dh_buf_release(&b);
+		return -1;
+	}
+	rc = dh_manifest_parse(b.data, b.len, path, m, err);
+	dh_buf_release(&b);
+	return rc;
 }
 
 int
@@ -221,8 +238,8 @@ dh_manifest_parse(const char *p, size_t n, const char *path, struct dh_manifest 
 	size_t i;
 
 	memset(m, 0, sizeof(*m));
-	o = p != NULL ? json_loadb(p, n, JSON_REJECT_DUPLICATES, &je)
-		      : json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+	(void)path;
+	o = json_loadb(p, n, JSON_REJECT_DUPLICATES, &je);
 	if (o == NULL) {
 		dh_buf_addf(err, "line %d: %s", je.line, je.text);
 		return -1;
@@ -479,37 +496,11 @@ dh_manifest_hash(const char *p, size_t n, char hex[DH_HASH_HEX])
 	dh_buf_release(&b);
 }
 
-static int
-read_file(const char *path, struct dh_buf *out)
-{
-	int fd, e;
-	char chunk[65536];
-	ssize_t r;
-
-	do
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-	while (fd < 0 && errno == EINTR);
-	if (fd < 0)
-		return -1;
-	for (;;) {
-		r = read(fd, chunk, sizeof(chunk));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		dh_buf_add(out, chunk, (size_t)r);
-	}
-	e = errno;
-	close(fd);
-	errno = e;
-	return r < 0 ? -1 : 0;
-}
-
 int
 dh_manifest_hash_file(const char *path, char hex[DH_HASH_HEX])
 {
 	struct dh_buf b = DH_BUF_INIT;
-	int rc = read_file(path, &b);
+	int rc = dh_slurp(AT_FDCWD, path, &b, DH_MANIFEST_MAX);
 
 	if (rc == 0)
 		dh_manifest_hash(b.data ? b.data : "", b.len, hex);
@@ -527,7 +518,7 @@ dh_manifest_set_checks(const char *dir, char *const *checks, size_t n, struct dh
 	int rc = -1;
 
 	dh_buf_addf(&path, "%s/_MANIFEST", dir);
-	if (read_file(path.data, &old) != 0) {
+	if (dh_slurp(AT_FDCWD, path.data, &old, DH_MANIFEST_MAX) != 0) {
 		dh_buf_addf(err, "%s: %s", path.data, strerror(errno));
 		goto done;
 	}

@@ -71,7 +71,8 @@ char *dh_manifest_dump(const struct dh_manifest *m, size_t *len);
 /*
  * Read path into m: 0, or -1 with the reason in err.  File names that are
  * not plain names in the partition (a '/', "..", a leading '.' or '_')
- * are refused: a manifest never points outside its partition.
+ * are refused: a manifest never points outside its partition.  A
+ * symbolic link is not followed, more than DH_MANIFEST_MAX bytes not read.
  */
 int dh_manifest_load(const char *path, struct dh_manifest *m,
 		     struct dh_buf *err);

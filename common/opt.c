@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "input.h"
 #include "opt.h"
 #include "reader.h"
 #include "xalloc.h"
@@ -164,6 +165,14 @@ dh_opt_common(const struct dh_getopt *g, int id, struct dh_common *c)
 		c->max_rejects = dh_opt_count(g, "--max-rejects");
 		c->has_max = 1;
 		return 1;
+	case DH_OPT_MAX_RATIO:
+		c->max_ratio = dh_opt_count(g, "--max-ratio");
+		c->has_ratio = 1;
+		return 1;
+	case DH_OPT_MAX_INFLATED:
+		c->max_inflated = dh_opt_size(g, "--max-inflated");
+		c->has_inflated = 1;
+		return 1;
 	case DH_OPT_STATS:
 		c->stats = 1;
 		return 1;
@@ -188,6 +197,8 @@ dh_opt_common_done(const struct dh_common *c)
 {
 	if (c->has_max && c->rejects == NULL)
 		dh_usage_error("--max-rejects needs --rejects FILE");
+	dh_input_set_limits(c->has_ratio ? c->max_ratio : DH_INFLATE_RATIO,
+			    c->has_inflated ? c->max_inflated : DH_INFLATE_SIZE);
 }
 
 unsigned long long

@@ -80,6 +80,8 @@ enum {
 	DH_OPT_STATS,
 	DH_OPT_METRICS,
 	DH_OPT_WAIT,
+	DH_OPT_MAX_RATIO,
+	DH_OPT_MAX_INFLATED,
 };
 
 #define DH_OPTION_INPUT_FORMAT {'f', "input-format", "FMT", "input format: csv, tsv, jsonl, json (default: from the file name, else sniffed)", DH_COMPLETE_FORMATS}
@@ -89,11 +91,15 @@ enum {
 #define DH_OPTION_MAX_REJECTS {DH_OPT_MAX_REJECTS, "max-rejects", "N", "with --rejects: exit 1 after more than N bad records", NULL}
 #define DH_OPTION_STATS {DH_OPT_STATS, "stats", NULL, "print counters as one JSON line on stderr at the end", NULL}
 #define DH_OPTION_METRICS {DH_OPT_METRICS, "metrics", "FORMAT", "print counters on stderr for monitoring: graphite", "graphite"}
+#define DH_OPTION_MAX_RATIO {DH_OPT_MAX_RATIO, "max-ratio", "N", "stop at a compressed input that inflates over N times (default: 100; 0: no limit)", NULL}
+#define DH_OPTION_MAX_INFLATED {DH_OPT_MAX_INFLATED, "max-inflated", "SIZE", "stop at a compressed input past SIZE decompressed (default: 64G; 0: no limit)", NULL}
 #define DH_OPTION_WAIT {DH_OPT_WAIT, "wait", "SECS", "wait up to SECS for another writer of the table (default: 0)", NULL}
 
 /* What the shared options said; zero it before parsing. */
 struct dh_common {
 	int skip_blank, allow_incomplete, stats, has_max;
+	int has_ratio, has_inflated;
+	unsigned long long max_ratio, max_inflated;
 	const char *rejects, *metrics;
 	unsigned long long max_rejects;
 	double wait;
@@ -101,7 +107,8 @@ struct dh_common {
 
 /* Take option id when it is a shared one: 1, else 0.  Bad values exit 2. */
 int dh_opt_common(const struct dh_getopt *g, int id, struct dh_common *c);
-/* After parsing: the checks between shared options (exit 2). */
+/* After parsing: the checks between shared options (exit 2), and the
+ * decompression limits handed to common/input. */
 void dh_opt_common_done(const struct dh_common *c);
 
 #endif

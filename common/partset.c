@@ -119,7 +119,7 @@ get_part(struct dh_partset *ps, const char *name, size_t nlen)
 	p->name = dh_xmemdup(name, nlen);
 	dh_buf_addf(&b, "%s/%s", ps->tabledir, p->name);
 	p->dir = dh_buf_detach(&b, NULL);
-	dh_mkdirs(p->dir);
+	dh_mkdirs_under(ps->tabledir, p->dir);
 	make_room(ps);
 	dh_tmp_create(&p->tmp, p->dir, "part-new", NULL);
 	p->is_open = 1;

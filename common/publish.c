@@ -110,8 +110,10 @@ dh_dir_of(struct dh_buf *out, const char *path)
 		dh_buf_add(out, path, (size_t)(slash - path));
 }
 
-void
-dh_mkdirs(const char *path)
+/* mkdir -p; components at or past b[from] must be real directories, not
+ * symbolic links (lstat), those before it are followed. */
+static void
+mkdirs_from(const char *path, size_t from)
 {
 	struct dh_buf b = DH_BUF_INIT, parent = DH_BUF_INIT;
 	size_t i;
@@ -119,17 +121,26 @@ dh_mkdirs(const char *path)
 	dh_buf_adds(&b, path);
 	for (i = 1; i <= b.len; i++) {
 		struct stat st;
+		int r;
 
 		if (i < b.len && b.data[i] != '/')
 			continue;
 		b.data[i] = '\0';
-		if (stat(b.data, &st) != 0) {
+		r = i > from ? lstat(b.data, &st) : stat(b.data, &st);
+		if (r != 0) {
 			if (mkdir(b.data, 0777) != 0 && errno != EEXIST)
 				dh_die_errno(DH_EXIT_IO, "mkdir %s", b.data);
 			/* make the new entry durable in its parent */
 			dh_buf_reset(&parent);
 			dh_dir_of(&parent, b.data);
 			dh_fsync_dir(parent.data);
+			/* lost a race to a link: the check below sees it */
+			if (i > from && (lstat(b.data, &st) != 0 || !S_ISDIR(st.st_mode)))
+				dh_die(DH_EXIT_IO, "%s: not a directory (dh never writes through a symbolic link)",
+				       b.data);
+		} else if (S_ISLNK(st.st_mode)) {
+			dh_die(DH_EXIT_IO, "%s: a symbolic link in the state directory (dh never writes through one)",
+			       b.data);
 		} else if (!S_ISDIR(st.st_mode)) {
 			dh_die(DH_EXIT_IO, "%s: not a directory", b.data);
 		}
@@ -138,6 +149,22 @@ dh_mkdirs(const char *path)
 	}
 	dh_buf_release(&b);
 	dh_buf_release(&parent);
+}
+
+void
+dh_mkdirs(const char *path)
+{
+	mkdirs_from(path, (size_t)-1);
+}
+
+void
+dh_mkdirs_under(const char *top, const char *path)
+{
+	size_t n = strlen(top);
+
+	if (strncmp(path, top, n) != 0 || (path[n] != '/' && path[n] != '\0'))
+		dh_die(DH_EXIT_IO, "internal error: %s is not under %s", path, top);
+	mkdirs_from(path, n);
 }
 
 void
@@ -264,4 +291,37 @@ dh_unlink_sync(const char *dir, const char *name)
 		dh_die_errno(DH_EXIT_IO, "remove %s", b.data);
 	dh_buf_release(&b);
 	dh_fsync_dir(dir);
+}
+
+int
+dh_slurp(int dirfd, const char *name, struct dh_buf *out, size_t max)
+{
+	int fd, e = 0;
+	ssize_t r;
+
+	do
+		fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	while (fd < 0 && errno == EINTR);
+	if (fd < 0)
+		return -1;
+	dh_buf_reset(out);
+	for (;;) {
+		dh_buf_grow(out, 65536);
+		r = read(fd, out->data + out->len, out->cap - out->len - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			e = errno;
+		if (r <= 0)
+			break;
+		out->len += (size_t)r;
+		if (out->len > max) {
+			e = EFBIG;
+			break;
+		}
+	}
+	out->data[out->len] = '\0';
+	close(fd);
+	errno = e;
+	return e != 0 ? -1 : 0;
 }

@@ -29,6 +29,12 @@ struct dh_tmpfile {
 void dh_dir_of(struct dh_buf *out, const char *path);
 /* mkdir -p, fsyncing each parent a directory is created in; exits 4. */
 void dh_mkdirs(const char *path);
+/*
+ * dh_mkdirs for path = top/rest: top is followed as given (the state
+ * directory may be a link), but every directory of rest must be a real
+ * one: a symbolic link there is exit 4 naming it, never written through.
+ */
+void dh_mkdirs_under(const char *top, const char *path);
 /* fsync a directory; exits 4 naming it. */
 void dh_fsync_dir(const char *dir);
 
@@ -56,5 +62,18 @@ void dh_remove_where(const char *dir, int (*drop)(const char *name, void *arg),
 void dh_remove_stale_tmp(const char *dir);
 /* Remove dir/name if present and fsync dir; exits 4 on other errors. */
 void dh_unlink_sync(const char *dir, const char *name);
+
+/*
+ * Read the small file name (relative to dirfd, or absolute; AT_FDCWD for
+ * the current directory) into out, replacing its contents, NUL-ended.  A
+ * symbolic link is not followed (ELOOP).  More than max bytes is EFBIG:
+ * the files of the state are read whole, and one copied in from elsewhere
+ * may be of any size.  Returns 0, or -1 with errno set.
+ */
+int dh_slurp(int dirfd, const char *name, struct dh_buf *out, size_t max);
+/* What dh_slurp takes of a _MANIFEST (256 MiB, over a million files) and
+ * of a _TABLE (1 MiB). */
+#define DH_MANIFEST_MAX ((size_t)256 << 20)
+#define DH_TABLE_MAX ((size_t)1 << 20)
 
 #endif

@@ -179,7 +179,7 @@ dh_table_lock(const char *tabledir, const char *table, double wait_secs)
 
 	dh_buf_addf(&b, "%s/_LOCK", tabledir);
 	do
-		fd = open(b.data, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+		fd = open(b.data, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 	while (fd < 0 && errno == EINTR);
 	if (fd < 0)
 		dh_die_errno(DH_EXIT_IO, "%s", b.data);

@@ -1,4 +1,6 @@
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +17,7 @@ int
 dh_table_read(const char *tabledir, enum dh_format *fmt, char ***keys,
 	      size_t *nkeys)
 {
-	struct dh_buf path = DH_BUF_INIT;
+	struct dh_buf path = DH_BUF_INIT, text = DH_BUF_INIT;
 	json_error_t je;
 	json_t *o, *k, *f;
 	size_t i;
@@ -28,7 +30,16 @@ dh_table_read(const char *tabledir, enum dh_format *fmt, char ***keys,
 		dh_buf_release(&path);
 		return 0;
 	}
-	o = json_load_file(path.data, JSON_REJECT_DUPLICATES, &je);
+	if (dh_slurp(AT_FDCWD, path.data, &text, DH_TABLE_MAX) != 0) {
+		if (errno == EFBIG)
+			dh_die(DH_EXIT_DATA, "%s: more than %zu KiB, larger than any _TABLE dh writes",
+			       path.data, DH_TABLE_MAX >> 10);
+		if (errno == ELOOP)
+			dh_die(DH_EXIT_DATA, "%s: a symbolic link (never followed)", path.data);
+		dh_die_errno(DH_EXIT_IO, "%s", path.data);
+	}
+	o = json_loadb(text.data, text.len, JSON_REJECT_DUPLICATES, &je);
+	dh_buf_release(&text);
 	if (o == NULL || !json_is_object(o))
 		dh_die(DH_EXIT_DATA, "%s:%d: %s", path.data, je.line,
 		       o == NULL ? je.text : "not a JSON object");
