@@ -84,6 +84,11 @@ fuzz: $(BUILD)/deps.ok
 			$(BUILD)/fuzz/corpus-$$t tests/fuzz/corpus-$$t || exit 1; \
 	done
 
+# Unit tests and bats suites with every command under valgrind (long:
+# VALGRIND_TESTS='tests/dh-convert.bats ...' for a part).
+check-valgrind: all $(UNIT)
+	@BUILD=$(BUILD) sh tests/valgrind $(UNIT)
+
 bench: all
 	sh scripts/bench
 
@@ -111,5 +116,5 @@ clean:
 	rm -rf $(BUILD)
 
 FORCE:
-.PHONY: all check completions fuzz bench crash-test install uninstall clean FORCE
+.PHONY: all check check-valgrind completions fuzz bench crash-test install uninstall clean FORCE
 .SECONDARY:

@@ -64,10 +64,13 @@ assert_out() {
 }
 
 # skip_if_sanitized CMD: skip a memory measurement when CMD is built with
-# AddressSanitizer (SANITIZE=address), whose shadow memory counts in RSS
+# AddressSanitizer (SANITIZE=address), whose shadow memory counts in RSS,
+# or runs under valgrind (tests/valgrind)
 skip_if_sanitized() {
 	if grep -q __asan_init "$(command -v "$1")"; then
 		skip "$1 is built with AddressSanitizer: its RSS is not dh's"
+	elif grep -q '^exec valgrind' "$(command -v "$1")"; then
+		skip "$1 runs under valgrind (make check-valgrind): its RSS and descriptors are valgrind's"
 	fi
 }
 
