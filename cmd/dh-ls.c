@@ -60,16 +60,16 @@ struct ls {
 	struct dh_buf line;
 };
 
+/* A name from the file system may be any bytes: not UTF-8 ones are
+ * shown as U+FFFD, never dropped. */
 static void
 put_str(struct dh_buf *b, const char *key, const char *v, int first)
 {
-	size_t bad;
-
 	dh_buf_addf(b, "%s\"%s\":", first ? "{" : ",", key);
 	if (v == NULL)
 		dh_buf_adds(b, "null");
 	else
-		dh_json_quote(b, v, strlen(v), &bad);
+		dh_json_quote_any(b, v, strlen(v));
 }
 
 static void

@@ -689,18 +689,24 @@ json_num(struct dh_buf *out, const char *key, double d)
 	dh_buf_add(out, b, dh_num_fmt(d, b));
 }
 
-static void
-json_val(struct dh_buf *out, const char *key, const struct dh_agg_val *v)
+/* 0, or -1 with why in err when a string value is not UTF-8. */
+static int
+json_val(struct dh_buf *out, const char *key, const struct dh_agg_val *v,
+	 const struct dh_agg_field *fd, struct dh_buf *err)
 {
 	size_t bad;
 
 	if (v->len == 0)
-		return;
+		return 0;
 	dh_buf_addf(out, ",\"%s\":", key);
-	if (v->type == DH_V_STR)
-		dh_json_quote(out, v->p, v->len, &bad);
-	else
+	if (v->type != DH_V_STR) {
 		dh_buf_add(out, v->p, v->len);
+	} else if (dh_json_quote(out, v->p, v->len, &bad) != 0) {
+		dh_buf_addf(err, "field \"%.*s\": invalid UTF-8 at byte %zu (a saved state is JSON: its values must be UTF-8)",
+			    (int)fd->plen, fd->path, bad + 1);
+		return -1;
+	}
+	return 0;
 }
 
 /* An exact sum: [first digit's position, digits...], carries done. */
@@ -718,8 +724,9 @@ json_xsum(struct dh_buf *out, const char *key, struct dh_xsum *x)
 	dh_buf_addc(out, ']');
 }
 
-void
-dh_agg_state_json(const struct dh_agg_spec *s, struct dh_agg_state *st, struct dh_buf *out)
+int
+dh_agg_state_json(const struct dh_agg_spec *s, struct dh_agg_state *st, struct dh_buf *out,
+		  struct dh_buf *err)
 {
 	size_t i, k;
 
@@ -756,10 +763,9 @@ dh_agg_state_json(const struct dh_agg_spec *s, struct dh_agg_state *st, struct d
 				dh_buf_addc(out, ']');
 			}
 		}
-		if (f->m != NULL) {
-			json_val(out, "first", &f->m->first);
-			json_val(out, "last", &f->m->last);
-		}
+		if (f->m != NULL && (json_val(out, "first", &f->m->first, fd, err) != 0 ||
+				     json_val(out, "last", &f->m->last, fd, err) != 0))
+			return -1;
 		if (f->m != NULL && f->m->dist != NULL) {
 			int first = 1;
 
@@ -793,6 +799,7 @@ dh_agg_state_json(const struct dh_agg_spec *s, struct dh_agg_state *st, struct d
 		dh_buf_addc(out, '}');
 	}
 	dh_buf_adds(out, "]}");
+	return 0;
 }
 
 /* Readers of a saved state's members: 0 when absent or read, -1 bad. */

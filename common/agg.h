@@ -169,9 +169,10 @@ int dh_agg_merge(const struct dh_agg_spec *s, struct dh_agg_state *dst,
  * err (a sum beyond the double range). */
 int dh_agg_result(const struct dh_agg_spec *s, struct dh_agg_state *st,
 		  struct dh_record *out, struct dh_buf *err);
-/* The state as one JSON object, appended to out. */
-void dh_agg_state_json(const struct dh_agg_spec *s, struct dh_agg_state *st,
-		       struct dh_buf *out);
+/* The state as one JSON object, appended to out: 0, or -1 with why in
+ * err (a first or last value that is not UTF-8). */
+int dh_agg_state_json(const struct dh_agg_spec *s, struct dh_agg_state *st,
+		      struct dh_buf *out, struct dh_buf *err);
 /* Read a state written by dh_agg_state_json into a new state: 0, or -1
  * with why in err. */
 int dh_agg_state_read(const struct dh_agg_spec *s, json_t *j, struct dh_agg_state **st,

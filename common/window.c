@@ -345,8 +345,9 @@ render(struct dh_win *w, const struct dh_win_pane *p, struct dh_agg_state *st, i
 	return 0;
 }
 
-/* A saved state line for the pane. */
-static void
+/* A saved state line for the pane: 0, or -1 with why in w->err (a
+ * string value that is not UTF-8 cannot be written as JSON). */
+static int
 save(struct dh_win *w, struct dh_win_pane *p)
 {
 	const char *v = group_vals(w, p->gid);
@@ -379,16 +380,23 @@ save(struct dh_win *w, struct dh_win_pane *p)
 		memcpy(&len, v + 1, sizeof(len));
 		if (i)
 			dh_buf_addc(&w->line, ',');
-		if (t == DH_V_STR)
-			dh_json_quote(&w->line, v + 1 + sizeof(len), len, &bad);
-		else
+		if (t == DH_V_STR && dh_json_quote(&w->line, v + 1 + sizeof(len), len, &bad) != 0) {
+			dh_buf_reset(&w->err);
+			dh_buf_addf(&w->err, "field \"%.*s\": invalid UTF-8 at byte %zu (a saved state is JSON: its values must be UTF-8)",
+				    (int)w->klens[i], w->keys[i], bad + 1);
+			return -1;
+		}
+		if (t != DH_V_STR)
 			dh_buf_add(&w->line, v + 1 + sizeof(len), len);
 		v += 1 + sizeof(len) + len;
 	}
 	dh_buf_adds(&w->line, "],\"state\":");
-	dh_agg_state_json(w->agg, p->st, &w->line);
+	dh_buf_reset(&w->err);
+	if (dh_agg_state_json(w->agg, p->st, &w->line, &w->err) != 0)
+		return -1;
 	dh_buf_addc(&w->line, '}');
 	w->out.line(w->out.arg, w->line.data, w->line.len);
+	return 0;
 }
 
 /* Emit a pane now: on time or late. */
@@ -929,7 +937,7 @@ dh_win_finish(struct dh_win *w)
 			struct dh_win_pane *p = &w->panes[order[k].pane];
 
 			if (w->partial)
-				save(w, p);
+				rc = save(w, p);
 			else
 				rc = render(w, p, p->st, 0, 0, 0, NULL, 0);
 		}
@@ -946,9 +954,8 @@ dh_win_finish(struct dh_win *w)
 			heap_push(w, p->end, e.pane); /* a session that grew */
 			continue;
 		}
-		if (w->partial)
-			save(w, p);
-		else if (!p->emitted && fire(w, e.pane, "on_time") != 0)
+		if (w->partial ? save(w, p) != 0
+			       : !p->emitted && fire(w, e.pane, "on_time") != 0)
 			return -1;
 		free_pane(w, e.pane);
 	}

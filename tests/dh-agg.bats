@@ -1101,6 +1101,21 @@ merge_eq() {
 	num_eq m.jsonl s.jsonl country 1e-12
 }
 
+@test "--partial: a group value or first/last not UTF-8 is exit 3 naming the field, never dropped" {
+	printf 'k,v\n\377,1\nb,2\n' >key.csv
+	capture dh-agg -g k -a count --partial key.csv
+	assert_status 3
+	assert_err 'dh-agg: field "k": invalid UTF-8 at byte 1 (a saved state is JSON: its values must be UTF-8)'
+	printf 'k,v\na,\376\nb,2\n' >val.csv
+	capture dh-agg -g k -a first:v --partial val.csv
+	assert_status 3
+	assert_err 'dh-agg: field "v": invalid UTF-8 at byte 1 (a saved state is JSON: its values must be UTF-8)'
+	# CSV out keeps the bytes as they are
+	capture dh-agg -g k -a first:v -t csv val.csv
+	assert_status 0
+	[ "$(sed -n 2p "$DH_OUT" | od -An -tx1 | tr -d ' ')" = "612cfe0a" ] || fail "$(od -c "$DH_OUT")"
+}
+
 @test "Hadoop Streaming shape: mapper --partial per shard, sort, reducer --merge; --merge --partial then --merge again" {
 	"$GEN" -n 20000 -f csv -s 32 >e.csv
 	local a=count,sum:price,min:price,max:price,mean:price,distinct:user_id,median:price,p90:price,var:price,stddev:price,approx_distinct:user_id

@@ -366,6 +366,17 @@ gone     partition raw/clicks/ingest_date=2026-11-20"
 	assert_out $'clean/clicks\ndaily/n\nraw/clicks'
 }
 
+@test "--json: a directory name that is not UTF-8 is shown as U+FFFD, never dropped" {
+	mkdir -p st
+	dh-partition -s st -p k=v t /dev/null >/dev/null
+	mkdir "st/t/k=$(printf '\377')"
+	capture dh-ls -s st --json t
+	assert_status 0
+	jq -e . "$DH_OUT" >/dev/null || fail "not JSON: $(cat -v "$DH_OUT")"
+	[ "$(jq -r 'select(.status == "incomplete") | .partition' "$DH_OUT")" = "t/k=$(printf '\357\277\275')" ] ||
+		fail "$(cat -v "$DH_OUT")"
+}
+
 @test "> /dev/full is exit 4; | head -1 is quiet" {
 	hub
 	capture sh -c 'exec dh-ls -s st >/dev/full'
