@@ -176,9 +176,46 @@ test_files(void)
 	CHECK(diff == 0);
 }
 
+/* dh_csv_cut against the byte-at-a-time definition: the end of the last
+ * newline outside quotes, or 0. */
+static size_t
+cut_ref(const char *p, size_t n)
+{
+	size_t i, best = 0;
+	int odd = 0;
+
+	for (i = 0; i < n; i++) {
+		if (p[i] == '"')
+			odd = !odd;
+		else if (p[i] == '\n' && !odd)
+			best = i + 1;
+	}
+	return best;
+}
+
+static void
+test_cut(void)
+{
+	static const char alphabet[] = "a\n\"\v\x0b,\x01\xff";
+	char buf[200];
+	int round, bad = 0;
+
+	for (round = 0; round < 200000; round++) {
+		size_t n = next() % sizeof(buf), i;
+
+		for (i = 0; i < n; i++)
+			buf[i] = alphabet[next() % (sizeof(alphabet) - 1)];
+		if (dh_csv_cut(buf, n) != cut_ref(buf, n) && bad++ < 5)
+			fprintf(stderr, "dh_csv_cut: %zu, expected %zu (n %zu)\n", dh_csv_cut(buf, n),
+				cut_ref(buf, n), n);
+	}
+	CHECK(bad == 0);
+}
+
 int
 main(void)
 {
+	test_cut();
 	test_split_vs_libcsv();
 	test_files();
 	return unit_done("test_csv");
