@@ -11,6 +11,7 @@
 #include "manifest.h"
 #include "opt.h"
 #include "pmap.h"
+#include "progress.h"
 #include "reader.h"
 #include "reject.h"
 #include "stats.h"
@@ -103,6 +104,7 @@ struct agg {
 	unsigned long long *nlate;
 	struct dh_rejects rj;
 	struct dh_stats st;
+	struct dh_progress pg;
 	int nthreads;
 	struct dh_win *win;
 };
@@ -308,7 +310,7 @@ agg_parallel(struct agg *a, struct dh_win *w, struct dh_input *in, enum dh_forma
 {
 	struct par p;
 	struct dh_pmap_ops ops = {lane_new, lane_done, lane_work, lane_bad, &p,
-				  fmt == DH_FMT_CSV ? dh_csv_cut : NULL, NULL};
+				  fmt == DH_FMT_CSV ? dh_csv_cut : NULL, NULL, &a->pg};
 	uint64_t maxseq = 0;
 	size_t i;
 
@@ -501,7 +503,7 @@ agg_ordered(struct agg *a, struct dh_win *w, struct dh_input *in, enum dh_format
 {
 	struct oseq o;
 	struct dh_pmap_ops ops = {olane_new, olane_free, olane_work, oseq_bad, &o,
-				  fmt == DH_FMT_CSV ? dh_csv_cut : NULL, oseq_emit};
+				  fmt == DH_FMT_CSV ? dh_csv_cut : NULL, oseq_emit, &a->pg};
 	unsigned long long out_unused = 0;
 	size_t i;
 
@@ -551,6 +553,7 @@ agg_file(struct agg *a, struct dh_win *w, const char *path, unsigned rflags)
 	       (rc = dh_read(&r, &rec)) != 0) {
 		nread++;
 		a->st.records_in++;
+		dh_progress(&a->pg, in.bytes_raw);
 		if (rc < 0) {
 			a->st.rejected++;
 			dh_reject(&a->rj, in.loc.name, rec.line, rec.raw, rec.rawlen, r.err.data);
@@ -592,6 +595,7 @@ merge_file(struct agg *a, struct merge *m, struct dh_win *w, const struct dh_win
 	in.idle_arg = a;
 	while (dh_input_line(&in, &line, &len)) {
 		a->st.records_in++;
+		dh_progress(&a->pg, in.bytes_raw);
 		if (len == 0)
 			continue;
 		if (!m->ready) {
@@ -796,6 +800,7 @@ main(int argc, char **argv)
 
 	a.nthreads = dh_pmap_threads();
 	dh_stats_start(&a.st);
+	dh_progress_start(&a.pg, &a.st, win.kind != DH_WIN_NONE ? DH_PROGRESS_RECORDS : 0);
 	a.nlate = dh_stats_counter(&a.st, "late");
 	ninvalid = dh_stats_counter(&a.st, "invalid");
 	dh_rejects_init(&a.rj, co.rejects);
@@ -823,6 +828,7 @@ main(int argc, char **argv)
 		free(inputs[i]);
 	}
 	free(inputs);
+	dh_progress_end(&a.pg);
 	if (a.to == DH_FMT_NONE)
 		a.to = DH_FMT_JSONL; /* no input named a format: empty stdin */
 	if ((!merge || m.ready) && dh_win_finish(&w) != 0)

@@ -18,6 +18,7 @@
 #include "opt.h"
 #include "out.h"
 #include "profile.h"
+#include "progress.h"
 #include "publish.h"
 #include "reader.h"
 #include "reject.h"
@@ -116,6 +117,7 @@ struct check {
 	struct dh_common co;
 	struct dh_rejects rj;
 	struct dh_stats st;
+	struct dh_progress pg;
 	struct dh_profile prof;
 	unsigned rflags;
 };
@@ -368,6 +370,7 @@ read_input(struct check *k, const char *path, const char *name, enum dh_format f
 		fmt = dh_format_sniff(&in);
 	dh_reader_open(&r, &in, fmt, k->rflags);
 	while ((rc = dh_read(&r, &rec)) != 0) {
+		dh_progress(&k->pg, in.bytes_raw);
 		if (rc < 0) {
 			k->st.rejected++;
 			dh_reject(&k->rj, name, rec.line, rec.raw, rec.rawlen, r.err.data);
@@ -918,6 +921,7 @@ integrity(struct check *k, const unsigned char *mark, int continuous,
 		}
 		k->st.records_in += p->records;
 		k->st.bytes_in += p->bytes;
+		dh_progress_step(&k->pg, 0);
 	}
 	for (i = 0; continuous && i < k->c.ntables; i++)
 		gaps(k, i, mark);
@@ -999,6 +1003,7 @@ main(int argc, char **argv)
 			       "--anomaly");
 	k.rflags = k.co.skip_blank ? DH_READ_SKIP_BLANK : 0;
 	dh_stats_start(&k.st);
+	dh_progress_start(&k.pg, &k.st, DH_PROGRESS_RECORDS);
 	k.problems = dh_stats_counter(&k.st, "problems");
 	k.failed = dh_stats_counter(&k.st, "failed");
 	k.anomalies = dh_stats_counter(&k.st, "anomalies");
@@ -1072,6 +1077,7 @@ main(int argc, char **argv)
 		check_unit(&k, &units[i]);
 	if (anomaly_mode)
 		anomalies(&k, mark, history, zmax);
+	dh_progress_end(&k.pg);
 	dh_out_close(&k.out);
 	dh_rejects_close(&k.rj);
 	if (!k.json && !quality)

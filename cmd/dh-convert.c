@@ -11,6 +11,7 @@
 #include "manifest.h"
 #include "opt.h"
 #include "pmap.h"
+#include "progress.h"
 #include "reader.h"
 #include "reject.h"
 #include "spool.h"
@@ -94,6 +95,7 @@ struct conv {
 	struct dh_out out;
 	struct dh_rejects rj;
 	struct dh_stats st;
+	struct dh_progress pg;
 	struct dh_spool spool;
 	struct dh_hashmap ucols; /* --union: every field name, first seen first */
 	char **unames;
@@ -397,6 +399,7 @@ convert_file(struct conv *c, const char *path, unsigned rflags, int first)
 		(dh_format_delimited(fmt) && !r.have_header)) &&
 	       (rc = dh_read(&r, &rec)) != 0) {
 		c->st.records_in++;
+		dh_progress(&c->pg, in.bytes_raw);
 		if (rc < 0) {
 			c->st.rejected++;
 			dh_reject(&c->rj, in.loc.name, rec.line, rec.raw, rec.rawlen,
@@ -409,7 +412,7 @@ convert_file(struct conv *c, const char *path, unsigned rflags, int first)
 		struct par p = {c, in.loc.name, rflags, fmt,
 				dh_format_delimited(fmt) ? &r : NULL};
 		struct dh_pmap_ops ops = {lane_new, lane_free, lane_work, lane_bad,
-					  &p, fmt == DH_FMT_CSV ? dh_csv_cut : NULL, NULL};
+					  &p, fmt == DH_FMT_CSV ? dh_csv_cut : NULL, NULL, &c->pg};
 
 		dh_pmap_lines(&in, c->nthreads, &ops, &c->out, &c->st.records_in,
 			      &c->st.records_out);
@@ -494,6 +497,7 @@ main(int argc, char **argv)
 	dh_opt_common_done(&co);
 	rflags = co.skip_blank ? DH_READ_SKIP_BLANK : 0;
 	dh_stats_start(&c.st);
+	dh_progress_start(&c.pg, &c.st, DH_PROGRESS_RECORDS);
 	dh_rejects_init(&c.rj, co.rejects);
 	if (co.has_max)
 		dh_rejects_set_max(&c.rj, co.max_rejects);
@@ -515,6 +519,7 @@ main(int argc, char **argv)
 		free(inputs[k]);
 	}
 	free(inputs);
+	dh_progress_end(&c.pg);
 	if (c.to == DH_FMT_NONE) /* no input named a format: empty stdin */
 		dh_writer_init(&c.main.w, &c.out, DH_FMT_JSONL, 0, c.sep);
 	if (c.union_cols) {

@@ -13,6 +13,7 @@
 #include "manifest.h"
 #include "opt.h"
 #include "pmap.h"
+#include "progress.h"
 #include "reader.h"
 #include "reject.h"
 #include "seen.h"
@@ -123,6 +124,7 @@ struct dedup {
 	struct dh_buf err;
 	struct dh_rejects rj;
 	struct dh_stats st;
+	struct dh_progress pg;
 	unsigned long long *ndups;
 	struct dh_spool spool; /* --keep last: the records, for a second pass */
 	unsigned long long seq;
@@ -484,6 +486,7 @@ dedup_file(struct dedup *d, const char *path, unsigned rflags, size_t ninputs, i
 	       (rc = dh_read(&r, &rec)) != 0) {
 		nread++;
 		d->st.records_in++;
+		dh_progress(&d->pg, in.bytes_raw);
 		if (rc < 0) {
 			d->st.rejected++;
 			dh_reject(&d->rj, in.loc.name, rec.line, rec.raw, rec.rawlen, r.err.data);
@@ -496,7 +499,7 @@ dedup_file(struct dedup *d, const char *path, unsigned rflags, size_t ninputs, i
 	if (par && nread > 0) {
 		struct par p = {d, in.loc.name, rflags, fmt, dh_format_delimited(fmt) ? &r : NULL};
 		struct dh_pmap_ops ops = {lane_new, lane_free, lane_work, lane_bad, &p,
-					  fmt == DH_FMT_CSV ? dh_csv_cut : NULL, lane_emit};
+					  fmt == DH_FMT_CSV ? dh_csv_cut : NULL, lane_emit, &d->pg};
 		unsigned long long out_unused = 0;
 
 		dh_pmap_lines(&in, d->nthreads, &ops, &d->out.out, &d->st.records_in,
@@ -634,6 +637,7 @@ main(int argc, char **argv)
 			dh_buf_addf(&d.spec, "%s%s", i ? "," : "", d.keys[i]);
 	}
 	dh_stats_start(&d.st);
+	dh_progress_start(&d.pg, &d.st, DH_PROGRESS_RECORDS);
 	d.ndups = dh_stats_counter(&d.st, "duplicates");
 	dh_rejects_init(&d.rj, co.rejects);
 	if (co.has_max)
@@ -658,6 +662,7 @@ main(int argc, char **argv)
 		free(inputs[i]);
 	}
 	free(inputs);
+	dh_progress_end(&d.pg);
 	if (d.to == DH_FMT_NONE)
 		d.to = DH_FMT_JSONL; /* no input named a format: empty stdin */
 	if (d.keep_last) {

@@ -26,6 +26,7 @@
 #include "manifest.h"
 #include "opt.h"
 #include "partset.h"
+#include "progress.h"
 #include "publish.h"
 #include "reader.h"
 #include "reject.h"
@@ -119,6 +120,7 @@ struct ingest {
 	size_t nland;
 	struct dh_rejects rj;
 	struct dh_stats st;
+	struct dh_progress pg;
 };
 
 static void
@@ -354,8 +356,11 @@ validate(struct ingest *ig, struct landed *l, const char *given,
 		dh_reader_open(&r, &in, fmt, ig->rflags);
 		l->records = 0;
 		while ((rc = dh_read(&r, &rec)) != 0) {
-			if (pass == 0)
+			if (pass == 0) {
 				ig->st.records_in++;
+				/* bytes_in has this source's bytes already */
+				dh_progress(&ig->pg, 0);
+			}
 			if (rc < 0) {
 				if (pass == 0) {
 					ig->st.rejected++;
@@ -946,6 +951,7 @@ main(int argc, char **argv)
 	ig.tabledir = tabledir.data;
 	scan_known(&ig, tabledir.data);
 	dh_stats_start(&ig.st);
+	dh_progress_start(&ig.pg, &ig.st, 0);
 	dh_rejects_init(&ig.rj, co.rejects);
 	if (co.has_max)
 		dh_rejects_set_max(&ig.rj, co.max_rejects);
@@ -958,6 +964,7 @@ main(int argc, char **argv)
 		else
 			land_source(&ig, sources[i]);
 	}
+	dh_progress_end(&ig.pg);
 	if (ig.nland == 0)
 		repair(partdir.data);
 	if (ig.nland > 0) {

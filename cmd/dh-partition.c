@@ -19,6 +19,7 @@
 #include "manifest.h"
 #include "opt.h"
 #include "partset.h"
+#include "progress.h"
 #include "publish.h"
 #include "reader.h"
 #include "reject.h"
@@ -280,6 +281,7 @@ main(int argc, char **argv)
 	struct dh_partset ps;
 	struct dh_rejects rj;
 	struct dh_stats st;
+	struct dh_progress pg;
 	struct dh_buf err = DH_BUF_INIT, tabledir = DH_BUF_INIT;
 	struct dh_common co;
 	const char *state = NULL, *codec = NULL, *table;
@@ -352,6 +354,7 @@ main(int argc, char **argv)
 		dh_usage_error("table %s holds %s (see its _TABLE), not %s", table,
 			       dh_format_name(table_fmt), dh_format_name(out_fmt));
 	dh_stats_start(&st);
+	dh_progress_start(&pg, &st, 0);
 	dh_rejects_init(&rj, co.rejects);
 	if (co.has_max)
 		dh_rejects_set_max(&rj, co.max_rejects);
@@ -397,6 +400,7 @@ main(int argc, char **argv)
 		dh_reader_open(&r, &in, fmt, rflags);
 		while ((rc = dh_read(&r, &rec)) != 0) {
 			st.records_in++;
+			dh_progress(&pg, in.bytes_raw);
 			if (rc < 0) {
 				st.rejected++;
 				dh_reject(&rj, in.loc.name, rec.line, rec.raw, rec.rawlen, r.err.data);
@@ -434,6 +438,7 @@ main(int argc, char **argv)
 		free(inputs[fi]);
 	}
 	free(inputs);
+	dh_progress_end(&pg);
 	if (ps.tabledir == NULL) { /* no input file at all (an empty partition) */
 		dh_partset_init(&ps, state, table,
 				out_fmt != DH_FMT_NONE ? out_fmt

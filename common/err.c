@@ -6,6 +6,7 @@
 
 #include "err.h"
 #include "json.h"
+#include "progress.h"
 
 /* Set once by dh_err_init() before anything else runs. */
 static const char *progname = "dh";
@@ -31,6 +32,7 @@ static void
 vmsg(const char *prefix, const char *fmt, va_list ap, const char *suffix)
 {
 	fflush(stdout);
+	dh_progress_clear();
 	fprintf(stderr, "%s: ", progname);
 	if (prefix != NULL)
 		fputs(prefix, stderr);

@@ -324,6 +324,8 @@ dh_pmap_lines(struct dh_input *in, int nthreads, const struct dh_pmap_ops *ops,
 			if (job->state == DONE) {
 				pthread_mutex_unlock(&pm.mu);
 				deliver(&pm, job, in, out, records_in, records_out);
+				dh_progress_step(ops->progress,
+						 pm.map != NULL ? pm.cursor : in->bytes_raw);
 				if (pm.map != NULL)
 					release_mapped(&pm, job);
 				pthread_mutex_lock(&pm.mu);

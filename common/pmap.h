@@ -23,6 +23,7 @@
 #include "input.h"
 #include "reader.h"
 #include "out.h"
+#include "progress.h"
 
 struct dh_pmap_bad {
 	size_t out_off;          /* output bytes of the chunk before it */
@@ -66,6 +67,8 @@ struct dh_pmap_ops {
 	 * whose workers compute and the main thread decides (dh-dedup).
 	 */
 	void (*emit)(void *arg, const char *p, size_t n);
+	/* NULL, or the command's progress line, updated after each chunk */
+	struct dh_progress *progress;
 };
 
 /* Worker side: note a bad record at the chunk's current output offset. */
