@@ -80,8 +80,9 @@ static const struct dh_cmd cmd = {
 	"  5  another process is writing the table\n"
 	"\n"
 	"Examples:\n"
-	"  dh-ingest -s state raw/clicks /landing/clicks-*.jsonl.gz\n"
-	"  producer | dh-ingest -p ingest_date=2026-11-20 raw/clicks -\n",
+	"  dh-ingest -s state raw/clicks landing/clicks-*.jsonl.gz\n"
+	"  printf '{\"user_id\":21,\"ts\":\"2026-11-20T23:59:59Z\"}\\n' |\n"
+	"    dh-ingest -p ingest_date=2026-11-20 raw/clicks -\n",
 };
 
 /* A source landed in this run, waiting to be published. */

@@ -93,7 +93,7 @@ help(const struct dh_cmd *c)
 		print_opt(stdout, o);
 	if (c->details != NULL)
 		printf("\n%s", c->details);
-	printf("\nSee %s(1) for the whole manual, dh(7) for the toolkit.\n", c->name);
+	printf("\nSee %s(1) for more, and dh(7) for what all commands share.\n", c->name);
 	if (fflush(stdout) != 0 || ferror(stdout))
 		dh_die_errno(DH_EXIT_IO, "write error: stdout");
 	exit(DH_EXIT_OK);
