@@ -92,6 +92,14 @@ check-valgrind: all $(UNIT)
 bench: all
 	sh scripts/bench
 
+# The example hub, from nothing: examples/clickstream/README.md.
+demo:
+	@echo '== Building dh'
+	@$(MAKE) -s --no-print-directory $(BINS) $(BUILD)/tools/gen
+	@$(MAKE) -s --no-print-directory -C examples/clickstream demo \
+		DH_BIN=$(abspath $(BUILD)/bin) GEN=$(abspath $(BUILD)/tools/gen)
+.PHONY: demo
+
 # SIGKILL at 500 random moments; make check runs 50.
 crash-test: all
 	bash scripts/crash-test 500
