@@ -1042,7 +1042,9 @@ main(int argc, char **argv)
 					       "and '%s' is a file", a);
 			continue;
 		}
-		if (k.have_catalog < 0 && !(k.nex > 0 || k.profile))
+		/* a state directory that is there but cannot be read is an
+		 * I/O error, not a missing one */
+		if (k.have_catalog < 0 && (!(k.nex > 0 || k.profile) || stat(k.state, &sb) == 0))
 			dh_die(DH_EXIT_IO, "%s", err.data);
 		if (k.have_catalog < 0)
 			dh_die(DH_EXIT_USAGE, "no such file '%s', and no state directory %s", a,

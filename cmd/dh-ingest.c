@@ -164,12 +164,16 @@ scan_known(struct ingest *ig, const char *dir)
 	struct dirent *de;
 	struct dh_buf path = DH_BUF_INIT, key = DH_BUF_INIT, err = DH_BUF_INIT;
 
-	if (d == NULL)
+	/* no table yet knows no source; one that cannot be read is an error,
+	 * or every source in it would land again */
+	if (d == NULL && errno == ENOENT)
 		return;
+	if (d == NULL)
+		dh_die_errno(DH_EXIT_IO, "%s", dir);
 	while ((de = readdir(d)) != NULL) {
 		struct dh_manifest m;
 		size_t i;
-		int added;
+		int added, rc;
 
 		if (de->d_name[0] == '.' || strchr(de->d_name, '=') == NULL)
 			continue;
@@ -180,8 +184,8 @@ scan_known(struct ingest *ig, const char *dir)
 		if (access(path.data, F_OK) != 0)
 			continue;
 		dh_buf_reset(&err);
-		if (dh_manifest_load(path.data, &m, &err) != 0)
-			dh_die(DH_EXIT_DATA, "%s: %s", path.data, err.data);
+		if ((rc = dh_manifest_load(path.data, &m, &err)) != 0)
+			dh_die(rc == -2 ? DH_EXIT_IO : DH_EXIT_DATA, "%s: %s", path.data, err.data);
 		for (i = 0; i < m.nfiles; i++) {
 			if (m.files[i].source == NULL)
 				continue;
@@ -261,6 +265,30 @@ struct bytes_in {
 	unsigned long long out; /* bytes read out of ar, for the bomb limits */
 };
 
+/*
+ * A libarchive error that is the system's (a read that failed: exit 4),
+ * not a damaged or unknown archive (exit 3).  libarchive says
+ * "unrecognized format" with EILSEQ on Linux (its ARCHIVE_ERRNO_FILE_FORMAT,
+ * not exported), misuse with EINVAL, and others with -1.
+ */
+static int
+archive_io_error(struct archive *a)
+{
+	int e = archive_errno(a);
+
+	return e > 0 && e != EILSEQ && e != EINVAL;
+}
+
+/* Exit on libarchive's error about name: 4 naming the system's error, or 3. */
+static void
+archive_die(struct archive *a, const char *name)
+{
+	if (archive_io_error(a))
+		dh_die(DH_EXIT_IO, "%s: %s: %s", name, archive_error_string(a),
+		       strerror(archive_errno(a)));
+	dh_die(DH_EXIT_DATA, "%s: %s", name, archive_error_string(a));
+}
+
 static ssize_t
 read_bytes(struct bytes_in *b, char *buf, size_t n, const char *name)
 {
@@ -271,7 +299,7 @@ read_bytes(struct bytes_in *b, char *buf, size_t n, const char *name)
 			r = archive_read_data(b->ar, buf, n);
 		while (r == ARCHIVE_RETRY);
 		if (r < 0)
-			dh_die(DH_EXIT_DATA, "%s: %s", name, archive_error_string(b->ar));
+			archive_die(b->ar, name);
 		/* all the archive's entries so far against its bytes read */
 		b->out += (unsigned long long)r;
 		dh_inflate_check(name, NULL, (unsigned long long)archive_filter_bytes(b->ar, -1),
@@ -551,12 +579,16 @@ land_source(struct ingest *ig, const char *path)
 			land_one(ig, &in, shown.data, source.data);
 		} while ((rc = archive_read_next_header(a, &e)) == ARCHIVE_OK);
 		if (rc != ARCHIVE_EOF)
-			dh_die(DH_EXIT_DATA, "%s: %s", path, archive_error_string(a));
+			archive_die(a, path);
 		archive_read_free(a);
 		dh_buf_release(&shown);
 		dh_buf_release(&source);
 		return;
 	}
+	/* not an archive: plain data; but one that could not be read is no
+	 * proof of that (a tar would land as one file) */
+	if (archive_io_error(a))
+		dh_die(DH_EXIT_IO, "%s: %s", path, strerror(archive_errno(a)));
 	archive_read_free(a);
 	do
 		in.fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -711,13 +743,14 @@ publish(struct ingest *ig, const char *statedir, const char *table,
 	struct dh_manifest m, old;
 	char *text;
 	size_t i, len;
-	int have_old, n = 0;
+	int have_old, n = 0, rc;
 
 	memset(&m, 0, sizeof(m));
 	dh_buf_addf(&path, "%s/_MANIFEST", ig->partdir);
 	have_old = access(path.data, F_OK) == 0;
-	if (have_old && dh_manifest_load(path.data, &old, &err) != 0)
-		dh_die(DH_EXIT_DATA, "%s: %s (the partition cannot take more files)", path.data, err.data);
+	if (have_old && (rc = dh_manifest_load(path.data, &old, &err)) != 0)
+		dh_die(rc == -2 ? DH_EXIT_IO : DH_EXIT_DATA, "%s: %s (the partition cannot take more files)",
+		       path.data, err.data);
 	m.table = (char *)(uintptr_t)table;
 	m.partition = (char *)(uintptr_t)partname;
 	m.format = (char *)(uintptr_t)dh_format_name(ig->fmt);
@@ -783,11 +816,10 @@ publish(struct ingest *ig, const char *statedir, const char *table,
 	m.command = argv;
 	m.ncommand = (size_t)argc;
 	dh_time_now_iso(m.created);
-	text = dh_manifest_dump(&m, &len);
-	dh_publish_bytes(ig->partdir, "_MANIFEST", text, len);
-	free(text);
-	dh_remove_unlisted(ig->partdir, &m);
-	dh_publish_bytes(ig->partdir, "_SUCCESS", "", 0);
+	/* journalled before the manifest: once the manifest lists the files
+	 * a rerun lands nothing, so a crash after it must find the line
+	 * written (a crash before it leaves a line for a landing the rerun
+	 * makes again) */
 	{
 		struct dh_buf j = DH_BUF_INIT;
 
@@ -800,6 +832,11 @@ publish(struct ingest *ig, const char *statedir, const char *table,
 		dh_journal(statedir, j.data);
 		dh_buf_release(&j);
 	}
+	text = dh_manifest_dump(&m, &len);
+	dh_publish_bytes(ig->partdir, "_MANIFEST", text, len);
+	free(text);
+	dh_remove_unlisted(ig->partdir, &m);
+	dh_publish_bytes(ig->partdir, "_SUCCESS", "", 0);
 	for (i = 0; i < m.nfiles; i++) {
 		free(m.files[i].name);
 		free(m.files[i].source);

@@ -307,10 +307,13 @@ main(int argc, char **argv)
 
 		if (!mark[i] || !p->has_success)
 			continue;
+		/* journalled first: a crash in between leaves the marker, and a
+		 * rerun journals it again; the other way round, the rerun would
+		 * find the partition incomplete and the line would be lost */
+		journal(o.state, p, c.tables[p->table], reason, argv, argc, now);
 		dh_buf_reset(&path);
 		dh_buf_addf(&path, "%s/%s", o.state, p->path);
 		dh_unlink_sync(path.data, "_SUCCESS");
-		journal(o.state, p, c.tables[p->table], reason, argv, argc, now);
 	}
 	for (i = 0; i < nlocks; i++) {
 		close(locks[i]);

@@ -213,16 +213,19 @@ dh_manifest_load(const char *path, struct dh_manifest *m, struct dh_buf *err)
 	int rc;
 
 	if (dh_slurp(AT_FDCWD, path, &b, DH_MANIFEST_MAX) != 0) {
+		int e = errno;
+
 		memset(m, 0, sizeof(*m));
-		if (errno == EFBIG)
+		if (e == EFBIG)
 			dh_buf_addf(err, "more than %zu MiB, larger than any manifest dh writes",
 				    DH_MANIFEST_MAX >> 20);
-		else if (errno == ELOOP)
+		else if (e == ELOOP)
 			dh_buf_adds(err, "a symbolic link (never followed)");
 		else
-			dh_buf_adds(err, strerror(errno));
+			dh_buf_adds(err, strerror(e));
 		dh_buf_release(&b);
-		return -1;
+		errno = e;
+		return e == EFBIG || e == ELOOP ? -1 : -2;
 	}
 	rc = dh_manifest_parse(b.data, b.len, path, m, err);
 	dh_buf_release(&b);
@@ -393,6 +396,7 @@ dh_partition_files(const char *dir, int allow_incomplete, size_t *n,
 	struct dh_manifest m;
 	char **files;
 	size_t i;
+	int rc;
 
 	dh_buf_addf(&p, "%s/_MANIFEST", dir);
 	if (access(p.data, F_OK) != 0)
@@ -404,8 +408,8 @@ dh_partition_files(const char *dir, int allow_incomplete, size_t *n,
 		       dir);
 	dh_buf_reset(&p);
 	dh_buf_addf(&p, "%s/_MANIFEST", dir);
-	if (dh_manifest_load(p.data, &m, &err) != 0)
-		dh_die(DH_EXIT_DATA, "%s: %s", p.data, err.data);
+	if ((rc = dh_manifest_load(p.data, &m, &err)) != 0)
+		dh_die(rc == -2 ? DH_EXIT_IO : DH_EXIT_DATA, "%s: %s", p.data, err.data);
 	files = dh_xreallocarray(NULL, m.nfiles + 1, sizeof(*files));
 	for (i = 0; i < m.nfiles; i++) {
 		dh_buf_reset(&p);

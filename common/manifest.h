@@ -69,7 +69,9 @@ void dh_manifest_add_input(struct dh_manifest *m, const char *path,
 /* The manifest as JSON text (indented, newline at the end); caller frees. */
 char *dh_manifest_dump(const struct dh_manifest *m, size_t *len);
 /*
- * Read path into m: 0, or -1 with the reason in err.  File names that are
+ * Read path into m: 0, or -1 with the reason in err, or -2 when the file
+ * could not be read (an I/O error: errno set, its text in err), which
+ * callers report as exit 4 where a bad manifest is 3.  File names that are
  * not plain names in the partition (a '/', "..", a leading '.' or '_')
  * are refused: a manifest never points outside its partition.  A
  * symbolic link is not followed, more than DH_MANIFEST_MAX bytes not read.

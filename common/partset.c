@@ -301,14 +301,15 @@ publish_one(struct dh_partset *ps, struct dh_part *p, int print_paths)
 	unsigned long long size;
 	char *text;
 	size_t len, i;
-	int have_old, n;
+	int have_old, n, rc = 0;
 
 	memset(&m, 0, sizeof(m));
 	dh_buf_addf(&b, "%s/_MANIFEST", p->dir);
-	have_old = access(b.data, F_OK) == 0 && dh_manifest_load(b.data, &old, &err) == 0;
+	have_old = access(b.data, F_OK) == 0 && (rc = dh_manifest_load(b.data, &old, &err)) == 0;
 	if (ps->append && access(b.data, F_OK) == 0 && !have_old)
-		dh_die(DH_EXIT_DATA, "%s: %s (cannot append to a partition whose manifest is unreadable)",
-		       b.data, err.data);
+		dh_die(rc == -2 ? DH_EXIT_IO : DH_EXIT_DATA,
+		       "%s: %s (cannot append to a partition whose manifest is unreadable)", b.data,
+		       err.data);
 	if (ps->append && have_old && old.nfiles > 0 &&
 	    !((old.compression == NULL && ps->codec == NULL) ||
 	      (old.compression != NULL && ps->codec != NULL &&
@@ -355,12 +356,15 @@ publish_one(struct dh_partset *ps, struct dh_part *p, int print_paths)
 	dh_unlink_sync(p->dir, "_SUCCESS");
 	dh_tmp_commit(&p->tmp);
 	dh_fsync_dir(p->dir);
+	/* journalled before the manifest: a crash after _SUCCESS must not
+	 * leave a publish the journal does not know (a crash before it
+	 * leaves a line for a publish the rerun makes again) */
+	journal(ps, p, &m);
 	text = dh_manifest_dump(&m, &len);
 	dh_publish_bytes(p->dir, "_MANIFEST", text, len);
 	free(text);
 	dh_remove_unlisted(p->dir, &m);
 	dh_publish_bytes(p->dir, "_SUCCESS", "", 0);
-	journal(ps, p, &m);
 	ps->bytes_out += size;
 	if (print_paths)
 		printf("%s/%s/%s\n", ps->statedir, ps->table, p->name);

@@ -227,8 +227,58 @@ dh_tmp_abort(struct dh_tmpfile *t)
 		dh_out_close(&t->out);
 		close(t->fd);
 	}
-	unlink(t->tmp);
+	/* one left behind would stay in the state until the next writer:
+	 * an error (still tracked, the exit handler tries once more) */
+	if (unlink(t->tmp) != 0 && errno != ENOENT)
+		dh_die_errno(DH_EXIT_IO, "remove %s", t->tmp);
 	tmp_free(t);
+}
+
+void
+dh_tmp_replace(struct dh_tmpfile *t)
+{
+	struct dh_buf old = DH_BUF_INIT;
+	const char *op, *what;
+	int dfd, had_old, e;
+
+	dh_tmp_finish(t);
+	/* opened before anything changes */
+	do
+		dfd = open(t->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	while (dfd < 0 && errno == EINTR);
+	if (dfd < 0)
+		dh_die_errno(DH_EXIT_IO, "%s", t->dir);
+	/* the old file keeps a second name until the new one is durable */
+	dh_buf_addf(&old, "%s.old", t->tmp);
+	had_old = link(t->final, old.data) == 0;
+	if (!had_old && errno != ENOENT)
+		dh_die_errno(DH_EXIT_IO, "link %s to %s", t->final, old.data);
+	if (had_old)
+		track(old.data);
+	if (rename(t->tmp, t->final) != 0)
+		dh_die_errno(DH_EXIT_IO, "rename %s to %s", t->tmp, t->final);
+	op = "fsync";
+	what = t->dir;
+	if (fsync(dfd) != 0 && errno != EINVAL)
+		goto undo;
+	op = "remove";
+	what = old.data;
+	if (had_old && unlink(old.data) != 0)
+		goto undo;
+	if (had_old)
+		untrack(old.data);
+	close(dfd);
+	dh_buf_release(&old);
+	tmp_free(t);
+	return;
+undo:
+	/* put the old file back, or take the new one away: a failure
+	 * leaves the file as it was */
+	e = errno;
+	if (had_old ? rename(old.data, t->final) != 0 : unlink(t->final) != 0)
+		dh_warn("%s: cannot put the old file back: %s", t->final, strerror(errno));
+	errno = e;
+	dh_die_errno(DH_EXIT_IO, "%s %s", op, what);
 }
 
 void

@@ -49,6 +49,13 @@ void dh_tmp_finish(struct dh_tmpfile *t);
 void dh_tmp_commit(struct dh_tmpfile *t);
 /* Remove the temporary file. */
 void dh_tmp_abort(struct dh_tmpfile *t);
+/*
+ * Finish t and put it in place of its final name, durably, for a file
+ * that is replaced whole outside a table (no lock): when anything fails
+ * (the rename, the directory's fsync) the final name is left as it was,
+ * the old file kept under a second name until then; exits 4.
+ */
+void dh_tmp_replace(struct dh_tmpfile *t);
 
 /* Write bytes to dir/name crash-safely and fsync dir. */
 void dh_publish_bytes(const char *dir, const char *name, const void *p,

@@ -108,7 +108,7 @@ dh_seen_load(const char *path, const char *spec, struct dh_keyset *s, uint64_t v
 	put64(buf, h.low64);
 	put64(buf + 8, h.high64);
 	if (!read_full(fd, sum, 16, path) || memcmp(sum, buf, 16) != 0 ||
-	    read(fd, buf, 1) != 0)
+	    read_full(fd, buf, 1, path))
 		dh_die(DH_EXIT_DATA, "%s: damaged seen file (its checksum does not match)", path);
 	close(fd);
 	free(fspec);
@@ -151,8 +151,8 @@ dh_seen_save(const char *path, const char *spec, const struct dh_keyset *s)
 	put64(k16, h.low64);
 	put64(k16 + 8, h.high64);
 	dh_out_write(&t.out, k16, 16);
-	dh_tmp_finish(&t);
-	dh_tmp_commit(&t);
-	dh_fsync_dir(dir.data);
+	/* a run that fails leaves the file as it was, a failed fsync of its
+	 * directory after the rename included */
+	dh_tmp_replace(&t);
 	dh_buf_release(&dir);
 }

@@ -122,6 +122,8 @@ dh_table_sample_value(const char *tabledir, char *const *keys, size_t depth,
 		size_t kl = strlen(keys[d]);
 
 		found = 0;
+		if (dp == NULL && errno != ENOENT)
+			dh_die_errno(DH_EXIT_IO, "%s", dir.data);
 		if (dp == NULL)
 			break;
 		while ((de = readdir(dp)) != NULL) {
