@@ -510,3 +510,15 @@ release_lock() {
 	assert_status 2
 	assert_err "dh-invalidate: no table or partition 'raw/clikcs' in st"
 }
+
+# kill -9 at random moments (scripts/crash-test; its long run is
+# `make crash-test`): on a three-layer lineage, killed runs change no data
+# or manifest and leave markers between the lineage's and an uninterrupted
+# run's; after a rerun the markers and the journal are an uninterrupted
+# run's, and dh-check is clean.
+@test "kill -9 at 50 random moments: a rerun leaves what an uninterrupted run leaves" {
+	local root=$BATS_TEST_DIRNAME/..
+	capture env DH_BUILD="$root/${BUILD:-build}" "$root/scripts/crash-test" 50 invalidate
+	assert_status 0
+	assert_out_match '^crash-test: 50 kills of dh-invalidate, every marker and journal line as an uninterrupted run leaves them \([0-9]+ mid-run\)$'
+}
