@@ -850,11 +850,11 @@ publish(struct ingest *ig, const char *statedir, const char *table,
 }
 
 /*
- * Nothing landed, but a crash may have left the partition between its
- * _MANIFEST and its _SUCCESS: when every listed file is there with its
- * size and xxh128, finish the publish.
+ * Nothing landed, but the partition has a _MANIFEST and no _SUCCESS (a
+ * crash between the two, or dh-invalidate): when every listed file is
+ * there with its size and xxh128, publish it again.  1 when it did.
  */
-static void
+static int
 repair(const char *partdir)
 {
 	struct dh_buf path = DH_BUF_INIT, err = DH_BUF_INIT;
@@ -881,12 +881,17 @@ repair(const char *partdir)
 	if (ok) {
 		dh_remove_unlisted(partdir, &m);
 		dh_publish_bytes(partdir, "_SUCCESS", "", 0);
-		dh_warn("%s: completed a publish an earlier run left unfinished", partdir);
+		dh_warn("%s: had no _SUCCESS (a publish left unfinished, or dh-invalidate) and its files match its manifest: published again",
+			partdir);
 	}
 	dh_manifest_release(&m);
+	dh_buf_release(&path);
+	dh_buf_release(&err);
+	return ok;
 out:
 	dh_buf_release(&path);
 	dh_buf_release(&err);
+	return 0;
 }
 
 int
@@ -1003,13 +1008,14 @@ main(int argc, char **argv)
 			land_source(&ig, sources[i]);
 	}
 	dh_progress_end(&ig.pg);
-	if (ig.nland == 0)
-		repair(partdir.data);
 	if (ig.nland > 0) {
 		if (!have_table)
 			dh_table_write(tabledir.data, table, ig.fmt, keys, nkeys);
 		dh_rejects_close(&ig.rj);
 		publish(&ig, state, table, partname.data, argv, argc);
+	}
+	/* a partition published, anew or again, is named on stdout */
+	if (ig.nland > 0 || repair(partdir.data)) {
 		printf("%s\n", partdir.data);
 		if ((fflush(stdout) != 0 || ferror(stdout)) && errno != EPIPE)
 			dh_die_errno(DH_EXIT_IO, "write error: stdout");

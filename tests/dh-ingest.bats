@@ -147,7 +147,9 @@ setup() {
 	rm st/t/d=1/_SUCCESS
 	capture dh-ingest -s st -p d=1 t one.jsonl
 	assert_status 0
-	[[ $err == *"st/t/d=1: completed a publish an earlier run left unfinished" ]] || fail "$err"
+	[[ $err == *"st/t/d=1: had no _SUCCESS (a publish left unfinished, or dh-invalidate) and its files match its manifest: published again" ]] ||
+		fail "$err"
+	assert_out "st/t/d=1"
 	[ -e st/t/d=1/_SUCCESS ] || fail "not repaired"
 	state_ok st
 }
