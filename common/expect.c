@@ -111,9 +111,13 @@ num_cmp(const char *a, size_t an, const char *b, size_t bn)
 	long double la, lb;
 	char buf[64];
 	size_t n;
+	int ka, kb;
 
-	if (dh_num_parse(a, an, &ia, &da) == DH_NUM_INT &&
-	    dh_num_parse(b, bn, &ib, &db) == DH_NUM_INT)
+	/* both parsed: a text of 64 bytes or more is compared by its double */
+	ka = dh_num_parse(a, an, &ia, &da);
+	kb = dh_num_parse(b, bn, &ib, &db);
+
+	if (ka == DH_NUM_INT && kb == DH_NUM_INT)
 		return ia < ib ? -1 : ia > ib;
 	n = an < sizeof(buf) - 1 ? an : sizeof(buf) - 1;
 	memcpy(buf, a, n);

@@ -1355,7 +1355,7 @@ merge_eq() {
 	for f in "$TP"/*.json; do
 		n=$((n + 1))
 		rc=0
-		timeout 10 dh-agg -f jsonl -a count,distinct:a,first:a,count:a "$f" >out 2>err || rc=$?
+		timeout "$DH_HANG" dh-agg -f jsonl -a count,distinct:a,first:a,count:a "$f" >out 2>err || rc=$?
 		case $rc in
 		0) [ ! -s err ] || failed+="  ${f##*/}: exit 0 but stderr: $(head -n 1 err)"$'\n' ;;
 		3) [[ $(head -n 1 err) == "dh-agg: $f:"[0-9]* ]] ||

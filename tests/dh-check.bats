@@ -176,11 +176,11 @@ hours/h=2026-11-21T00: missing: a gap in the hour sequence of h"
 	m=st/raw/x/dt=2026-11-19/_MANIFEST
 	mkfifo st/raw/x/outside # opening it to read would block
 	jq '.files[0].name = "../outside"' $m >t && mv t $m
-	capture timeout 10 dh-check -s st raw/x/dt=2026-11-19
+	capture timeout "$DH_HANG" dh-check -s st raw/x/dt=2026-11-19
 	assert_status 1
 	assert_out 'raw/x/dt=2026-11-19: _MANIFEST: file name "../outside" is not a plain name in the partition'
 	jq '.files[0].name = "/etc/passwd"' $m >t && mv t $m
-	capture timeout 10 dh-check -s st raw/x/dt=2026-11-19
+	capture timeout "$DH_HANG" dh-check -s st raw/x/dt=2026-11-19
 	assert_status 1
 	assert_out 'raw/x/dt=2026-11-19: _MANIFEST: file name "/etc/passwd" is not a plain name in the partition'
 }

@@ -52,7 +52,7 @@ setup() {
 		b=${f##*/}
 		n=$((n + 1))
 		rc=0
-		timeout 10 dh-convert -f jsonl "$f" >out 2>err || rc=$?
+		timeout "$DH_HANG" dh-convert -f jsonl "$f" >out 2>err || rc=$?
 		if [ "$b" = n_structure_no_data.json ]; then
 			# an empty file: as JSON lines that is zero records,
 			# exit 0 (DESIGN §3 "empty input is zero records")
@@ -81,7 +81,7 @@ setup() {
 				n=$((n + 1))
 				rc=0
 				# shellcheck disable=SC2086
-				LC_ALL=$loc timeout 10 dh-convert $mode -t jsonl "$f" >out 2>err || rc=$?
+				LC_ALL=$loc timeout "$DH_HANG" dh-convert $mode -t jsonl "$f" >out 2>err || rc=$?
 				case $rc in
 				0)
 					[ -s err ] && failed+="  $loc ${f##*/} [$mode]: exit 0 but stderr: $(head -n 1 err)"$'\n' ;;
@@ -226,11 +226,11 @@ setup() {
 		head -c 100000 /dev/zero | tr '\0' ']'
 		printf '}\n'
 	} >deep.jsonl
-	capture timeout 20 dh-convert deep.jsonl
+	capture timeout $((DH_HANG * 2)) dh-convert deep.jsonl
 	assert_status 3
 	assert_err "dh-convert: deep.jsonl:1: invalid JSON at column 2053: maximum parsing depth reached near '['"
 	{ printf '['; cat deep.jsonl; printf ']\n'; } >deep.json
-	capture timeout 20 dh-convert -t jsonl deep.json
+	capture timeout $((DH_HANG * 2)) dh-convert -t jsonl deep.json
 	assert_status 3
 	assert_err "dh-convert: deep.json:1: record 1: invalid JSON at column 2053: maximum parsing depth reached near '['"
 }

@@ -98,7 +98,7 @@ run_examples() {
 		case $ex in
 		*"tail -f "*)
 			# follows for ever: stopped, it must have written records
-			timeout 3 bash -o pipefail -c "$ex" >out 2>err </dev/null || rc=$?
+			timeout $((DH_HANG / 3 + 1)) bash -o pipefail -c "$ex" >out 2>err </dev/null || rc=$?
 			[ "$rc" -eq 124 ] && [ -s out ] ||
 				failed+="  $ex"$'\n'"    exit $rc (want 124, stopped), $(wc -l <out) lines out: $(head -c 300 err)"$'\n'
 			continue

@@ -6,6 +6,7 @@
 #   DH_CONF         the conformance data, ../shared/conformance from the root
 #   DH_FIXTURES     tests/fixtures
 #   DH_LOCALES      the locales every locale-sensitive case runs under
+#   DH_HANG         seconds before a command counts as hung (default 10)
 #   dh_setup        cd into this test's own empty temporary directory
 #   capture CMD...  run CMD; $status, $out and $err (trailing newlines
 #                   stripped, like $(...)); the exact bytes stay in
@@ -26,6 +27,9 @@ DH_CONF=$(cd "$BATS_TEST_DIRNAME/../../shared/conformance" 2>/dev/null && pwd) |
 	DH_CONF="$BATS_TEST_DIRNAME/../../shared/conformance"
 DH_FIXTURES="$BATS_TEST_DIRNAME/fixtures"
 DH_LOCALES="C C.UTF-8"
+# seconds after which a test calls a command hung (timeout); tests/valgrind
+# raises it, as valgrind runs commands 20 to 50 times slower
+DH_HANG=${DH_HANG:-10}
 
 dh_setup() {
 	cd "$BATS_TEST_TMPDIR" || return 1

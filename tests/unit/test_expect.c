@@ -219,6 +219,13 @@ parse_errors(void)
 	CHECK_PARSE("between(a,9223372036854775807,9223372036854775806)",
 		    "error: column 1: between: the low bound 9223372036854775807 is above the "
 		    "high 9223372036854775806");
+	/* a bound of 64 bytes or more is compared by its double (valgrind
+	 * found the other side's value read uninitialised there) */
+	CHECK_PARSE("between(a,0.5,9999999999999999999999999999999999999999999999999999999999999999999999)", "between(a,0.5,9999999999999999999999999999999999999999999999999999999999999999999999)");
+	CHECK_PARSE("between(a,9999999999999999999999999999999999999999999999999999999999999999999999,0.5)",
+		    "error: column 1: between: the low bound 9999999999999999999999999999999999999999999999999999999999999999999999 is above the high 0.5");
+	CHECK_PARSE("between(a,1e80,9999999999999999999999999999999999999999999999999999999999999999999999)",
+		    "error: column 1: between: the low bound 1e80 is above the high 9999999999999999999999999999999999999999999999999999999999999999999999");
 	CHECK_PARSE("rows(-1,5)", "error: column 1: rows: not a count: \"-1\"");
 	CHECK_PARSE("rows(1.5,)", "error: column 1: rows: not a count: \"1.5\"");
 	CHECK_PARSE("rows(,2.0)", "error: column 1: rows: not a count: \"2.0\"");
