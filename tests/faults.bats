@@ -20,11 +20,15 @@ setup() {
 fault() {
 	capture env DH_BUILD="$ROOT/${BUILD:-build}" "$ROOT/scripts/fault-test" --points 5 "$1"
 	assert_status 0
-	assert_out_match "^fault-test: $2: [0-9]+ injected failures, every one exit 4 with the previous version intact"
+	assert_out_match "^fault-test: $2: [0-9]+ injected failures, every one exit 4 \\(or a tolerated 0: [0-9]+\\) with the previous version intact"
 }
 
 @test "dh-partition: a failing system call is exit 4 and leaves the committed version or a repairable one" {
 	fault partition dh-partition
+}
+
+@test "dh-partition --append: a failing system call is exit 4 and never changes a file the partition held" {
+	fault append "dh-partition --append"
 }
 
 @test "dh-ingest: a failing system call is exit 4 and loses no raw file landed before" {
