@@ -102,7 +102,12 @@ demo:
 
 # SIGKILL at 500 random moments; make check runs 50.
 crash-test: all
-	bash scripts/crash-test 500
+	DH_BUILD=$(abspath $(BUILD)) bash scripts/crash-test 500
+
+# Every system call of the publishing commands failing in turn (strace);
+# make check runs a sample (tests/faults.bats).
+fault-test: all
+	DH_BUILD=$(abspath $(BUILD)) bash scripts/fault-test --full
 
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
@@ -124,5 +129,5 @@ clean:
 	rm -rf $(BUILD)
 
 FORCE:
-.PHONY: all check check-valgrind completions fuzz bench crash-test install uninstall clean FORCE
+.PHONY: all check check-valgrind completions fuzz bench crash-test fault-test install uninstall clean FORCE
 .SECONDARY:
