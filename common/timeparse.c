@@ -263,20 +263,25 @@ dh_time_bucket(int64_t sec, enum dh_grain g, char out[32])
 	unsigned m, d;
 	int h = (int)(sec - days * 86400) / 3600;
 	int k;
+	const char *sign;
 
 	civil_from_days(days, &y, &m, &d);
+	/* a year before 1 BC keeps four digits after its '-' ("-0243"), as
+	 * dh_grain_of_bucket reads it */
+	sign = y < 0 ? "-" : "";
+	y = y < 0 ? -y : y;
 	switch (g) {
 	case DH_GRAIN_YEAR:
-		k = snprintf(out, 32, "%04lld", (long long)y);
+		k = snprintf(out, 32, "%s%04lld", sign, (long long)y);
 		break;
 	case DH_GRAIN_MONTH:
-		k = snprintf(out, 32, "%04lld-%02u", (long long)y, m);
+		k = snprintf(out, 32, "%s%04lld-%02u", sign, (long long)y, m);
 		break;
 	case DH_GRAIN_DAY:
-		k = snprintf(out, 32, "%04lld-%02u-%02u", (long long)y, m, d);
+		k = snprintf(out, 32, "%s%04lld-%02u-%02u", sign, (long long)y, m, d);
 		break;
 	default:
-		k = snprintf(out, 32, "%04lld-%02u-%02uT%02d", (long long)y, m, d, h);
+		k = snprintf(out, 32, "%s%04lld-%02u-%02uT%02d", sign, (long long)y, m, d, h);
 		break;
 	}
 	return k > 0 ? (size_t)k : 0;
@@ -345,7 +350,7 @@ dh_duration_parse(const char *s, int64_t *ns, const char **why)
 		int digits = 0;
 
 		for (; *p >= '0' && *p <= '9'; p++, digits++) {
-			if (whole > (INT64_MAX - 9) / 10)
+			if (whole > (INT64_MAX - (*p - '0')) / 10)
 				goto range;
 			whole = whole * 10 + (*p - '0');
 		}
@@ -372,9 +377,10 @@ dh_duration_parse(const char *s, int64_t *ns, const char **why)
 		if (ulen == 0)
 			return -1;
 		p += ulen;
-		if (whole > INT64_MAX / unit)
+		part = (int64_t)((double)frac / (double)fscale * (double)unit);
+		if (whole > INT64_MAX / unit || whole * unit > INT64_MAX - part)
 			goto range;
-		part = whole * unit + (int64_t)((double)frac / (double)fscale * (double)unit);
+		part += whole * unit;
 		if (part > INT64_MAX - total)
 			goto range;
 		total += part;
