@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,6 +194,21 @@ get_str(json_t *o, const char *key, int required, struct dh_buf *err)
 	return dh_xmemdup(json_string_value(v), json_string_length(v));
 }
 
+/* A hash: the 32 characters of an xxh128, which the fixed-size fields
+ * hold whole (a cut one could end inside a UTF-8 character). */
+static char *
+get_hash(json_t *o, const char *key, struct dh_buf *err)
+{
+	char *h = get_str(o, key, 1, err);
+
+	if (h != NULL && strlen(h) != DH_HASH_HEX - 1) {
+		dh_buf_addf(err, "field \"%s\" is not 32 hex digits", key);
+		free(h);
+		return NULL;
+	}
+	return h;
+}
+
 static int
 get_count(json_t *o, const char *key, unsigned long long *out, struct dh_buf *err)
 {
@@ -239,6 +255,7 @@ dh_manifest_parse(const char *p, size_t n, const char *path, struct dh_manifest 
 	json_error_t je;
 	json_t *o, *files, *inputs, *cmd, *v;
 	size_t i;
+	unsigned long long sum_records = 0, sum_bytes = 0;
 
 	memset(m, 0, sizeof(*m));
 	(void)path;
@@ -290,6 +307,16 @@ dh_manifest_parse(const char *p, size_t n, const char *path, struct dh_manifest 
 			free(h);
 			goto fail;
 		}
+		/* the totals a dump writes must be counts too */
+		if (records > (unsigned long long)LLONG_MAX - sum_records ||
+		    bytes > (unsigned long long)LLONG_MAX - sum_bytes) {
+			dh_buf_adds(err, "the files' records or bytes add up to more than a count holds");
+			free(name);
+			free(h);
+			goto fail;
+		}
+		sum_records += records;
+		sum_bytes += bytes;
 		dh_manifest_add_file(m, name, bytes, records, h);
 		free(name);
 		free(h);
@@ -300,7 +327,7 @@ dh_manifest_parse(const char *p, size_t n, const char *path, struct dh_manifest 
 
 			if (json_is_object(src)) {
 				sn = get_str(src, "name", 1, err);
-				sh = get_str(src, "xxh128", 1, err);
+				sh = get_hash(src, "xxh128", err);
 				if (sn == NULL || sh == NULL || get_count(src, "bytes", &sb, err)) {
 					free(sn);
 					free(sh);
@@ -312,7 +339,7 @@ dh_manifest_parse(const char *p, size_t n, const char *path, struct dh_manifest 
 				if (json_is_object(json_object_get(src, "follow"))) {
 					json_t *fo = json_object_get(src, "follow");
 					unsigned long long from, to, seq;
-					char *hh = get_str(fo, "head_xxh128", 1, err);
+					char *hh = get_hash(fo, "head_xxh128", err);
 
 					if (hh == NULL || get_count(fo, "from", &from, err) ||
 					    get_count(fo, "to", &to, err) ||
@@ -335,7 +362,7 @@ dh_manifest_parse(const char *p, size_t n, const char *path, struct dh_manifest 
 
 		if (p == NULL)
 			goto fail;
-		h = get_str(in, part ? "manifest_xxh128" : "xxh128", 1, err);
+		h = get_hash(in, part ? "manifest_xxh128" : "xxh128", err);
 		if (h == NULL || (!part && get_count(in, "bytes", &bytes, err))) {
 			free(p);
 			free(h);
@@ -355,8 +382,18 @@ dh_manifest_parse(const char *p, size_t n, const char *path, struct dh_manifest 
 		m->command[m->ncommand++] = dh_xstrdup(json_string_value(c));
 	}
 	v = json_object_get(o, "created");
-	if (json_is_string(v))
-		snprintf(m->created, sizeof(m->created), "%s", json_string_value(v));
+	if (json_is_string(v)) {
+		const char *c = json_string_value(v);
+		size_t k = strlen(c);
+
+		/* a longer one is cut, never inside a UTF-8 character */
+		if (k >= sizeof(m->created))
+			for (k = sizeof(m->created) - 1;
+			     k > 0 && ((unsigned char)c[k] & 0xc0) == 0x80; k--)
+				;
+		memcpy(m->created, c, k);
+		m->created[k] = '\0';
+	}
 	json_decref(o);
 	return 0;
 fail:
