@@ -61,8 +61,18 @@ $(BUILD)/tools/%: scripts/%.c $(LIB) common/*.h $(BUILD)/flags
 	@mkdir -p $(@D)
 	$(CC) $(DH_CFLAGS) -o $@ $< $(LIB) $(DH_LDFLAGS) $(LIBS)
 
-check: all $(UNIT)
-	@BUILD=$(BUILD) sh tests/run $(UNIT)
+# Every fuzz target's corpus, replayed with the normal flags (SANITIZE=
+# applies) by tests/fuzz/replay.c; jsonl and expect are in unit tests.
+FUZZ_REPLAY = $(patsubst tests/fuzz/fuzz_%.c,$(BUILD)/fuzz-replay/%,$(filter-out \
+	tests/fuzz/fuzz_jsonl.c tests/fuzz/fuzz_expect.c,$(wildcard tests/fuzz/fuzz_*.c)))
+
+$(BUILD)/fuzz-replay/%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB) common/*.h $(BUILD)/flags
+	@mkdir -p $(@D)
+	$(CC) $(DH_CFLAGS) -DFUZZ_NAME='"$*"' -o $@ $< tests/fuzz/replay.c $(LIB) \
+		$(DH_LDFLAGS) $(LIBS)
+
+check: all $(UNIT) $(FUZZ_REPLAY)
+	@BUILD=$(BUILD) sh tests/run $(UNIT) $(FUZZ_REPLAY)
 
 # Completions are derived from each command's option table.
 completions: $(BINS)
@@ -74,7 +84,8 @@ completions: $(BINS)
 # libFuzzer targets; FUZZ_SECONDS each.  Not part of check (check replays the corpus).
 FUZZ_TARGETS = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_FLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -Icommon \
-	-fsanitize=fuzzer,address,undefined -DDH_VERSION='"$(VERSION)"'
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-DDH_VERSION='"$(VERSION)"'
 fuzz: $(BUILD)/deps.ok
 	@mkdir -p $(BUILD)/fuzz
 	@for t in $(FUZZ_TARGETS); do \
