@@ -364,10 +364,7 @@ read_input(struct check *k, const char *path, const char *name, enum dh_format f
 	int rc;
 
 	dh_input_open(&in, path);
-	if (fmt == DH_FMT_NONE)
-		fmt = dh_format_from_name(path);
-	if (fmt == DH_FMT_NONE)
-		fmt = dh_format_sniff(&in);
+	fmt = dh_format_of(&in, path, fmt);
 	dh_reader_open(&r, &in, fmt, k->rflags);
 	while ((rc = dh_read(&r, &rec)) != 0) {
 		dh_progress(&k->pg, in.bytes_raw);

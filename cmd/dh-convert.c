@@ -368,10 +368,7 @@ convert_file(struct conv *c, const char *path, unsigned rflags, int first)
 	dh_input_open(&in, path);
 	in.idle = flush_out;
 	in.idle_arg = &c->out;
-	if (fmt == DH_FMT_NONE)
-		fmt = dh_format_from_name(path);
-	if (fmt == DH_FMT_NONE)
-		fmt = dh_format_sniff(&in);
+	fmt = dh_format_of(&in, path, fmt);
 	if (first && c->to == DH_FMT_NONE) {
 		c->to = fmt;
 		dh_writer_init(&c->main.w, &c->out, c->to,

@@ -459,10 +459,7 @@ dedup_file(struct dedup *d, const char *path, unsigned rflags, size_t ninputs, i
 	dh_input_open(&in, path);
 	in.idle = flush_out;
 	in.idle_arg = d;
-	if (fmt == DH_FMT_NONE)
-		fmt = dh_format_from_name(path);
-	if (fmt == DH_FMT_NONE)
-		fmt = dh_format_sniff(&in);
+	fmt = dh_format_of(&in, path, fmt);
 	if (first) {
 		if (d->to == DH_FMT_NONE)
 			d->to = fmt;

@@ -372,10 +372,7 @@ main(int argc, char **argv)
 		int rc;
 
 		dh_input_open(&in, path);
-		if (fmt == DH_FMT_NONE)
-			fmt = dh_format_from_name(path);
-		if (fmt == DH_FMT_NONE)
-			fmt = dh_format_sniff(&in);
+		fmt = dh_format_of(&in, path, fmt);
 		if (fi == 0) {
 			enum dh_format ofmt = out_fmt != DH_FMT_NONE ? out_fmt
 					      : table_fmt != DH_FMT_NONE ? table_fmt : fmt;

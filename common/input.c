@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "input.h"
+#include "num.h"
 #include "xalloc.h"
 
 #define DH_INPUT_CHUNK (256 * 1024)
@@ -40,24 +41,6 @@ dh_input_set_limits(unsigned long long ratio, unsigned long long size)
 	max_size = size;
 }
 
-/* n bytes in the largest unit that keeps it >= 1, as "1.5 GiB". */
-static void
-human(char *out, size_t cap, unsigned long long n)
-{
-	static const char *const unit[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB"};
-	double v = (double)n;
-	int u = 0;
-
-	while (v >= 1024 && u < 5) {
-		v /= 1024;
-		u++;
-	}
-	if (u == 0)
-		snprintf(out, cap, "%llu bytes", n);
-	else
-		snprintf(out, cap, "%.1f %s", v, unit[u]);
-}
-
 void
 dh_inflate_check(const char *name, const char *codec, unsigned long long raw,
 		 unsigned long long out)
@@ -65,13 +48,13 @@ dh_inflate_check(const char *name, const char *codec, unsigned long long raw,
 	char o[32], r[32];
 
 	if (max_size != 0 && out > max_size) {
-		human(o, sizeof(o), max_size);
+		dh_num_bytes(o, sizeof(o), (double)max_size);
 		dh_die(DH_EXIT_DATA, "%s%s%s: decompresses to more than %s (--max-inflated SIZE raises the limit, 0 removes it)",
 		       name, codec ? ": " : "", codec ? codec : "", o);
 	}
 	if (max_ratio != 0 && out > DH_INFLATE_FREE && out / max_ratio > raw) {
-		human(o, sizeof(o), out);
-		human(r, sizeof(r), raw);
+		dh_num_bytes(o, sizeof(o), (double)out);
+		dh_num_bytes(r, sizeof(r), (double)raw);
 		dh_die(DH_EXIT_DATA, "%s%s%s: decompresses to more than %llu times its size (%s from %s read so far): a decompression bomb? (--max-ratio N raises the limit, 0 removes it)",
 		       name, codec ? ": " : "", codec ? codec : "", max_ratio, o, r);
 	}

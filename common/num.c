@@ -458,3 +458,19 @@ dh_xsum_release(struct dh_xsum *x)
 	x->lo = x->n = 0;
 	x->adds = 0;
 }
+
+void
+dh_num_bytes(char *out, size_t cap, double v)
+{
+	static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+	size_t u = 0;
+
+	while (v >= 1024 && u + 1 < sizeof(unit) / sizeof(unit[0])) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(out, cap, "%.0f B", v);
+	else
+		snprintf(out, cap, "%.1f %s", v, unit[u]);
+}

@@ -77,4 +77,7 @@ void dh_xsum_normalize(struct dh_xsum *x);
 void dh_xsum_add_digit(struct dh_xsum *x, int pos, int64_t digit);
 void dh_xsum_release(struct dh_xsum *x);
 
+/* A byte count for people, into out: "512 B", "1.5 KiB" ... "2.0 PiB". */
+void dh_num_bytes(char *out, size_t cap, double bytes);
+
 #endif

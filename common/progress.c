@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "num.h"
 #include "progress.h"
 
 /*
@@ -40,23 +41,6 @@ since(const struct timespec *a, const struct timespec *b)
 	return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
 }
 
-/* 512.0 MiB */
-static void
-human(char *out, size_t n, double v)
-{
-	static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
-	size_t u = 0;
-
-	while (v >= 1024 && u + 1 < sizeof(unit) / sizeof(unit[0])) {
-		v /= 1024;
-		u++;
-	}
-	if (u == 0)
-		snprintf(out, n, "%.0f B", v);
-	else
-		snprintf(out, n, "%.1f %s", v, unit[u]);
-}
-
 void
 dh_progress_show(struct dh_progress *p, unsigned long long bytes)
 {
@@ -71,8 +55,8 @@ dh_progress_show(struct dh_progress *p, unsigned long long bytes)
 	p->last = now;
 	secs = since(&p->start, &now);
 	bytes += p->st->bytes_in;
-	human(b, sizeof(b), (double)bytes);
-	human(rate, sizeof(rate), secs > 0 ? (double)bytes / secs : 0);
+	dh_num_bytes(b, sizeof(b), (double)bytes);
+	dh_num_bytes(rate, sizeof(rate), secs > 0 ? (double)bytes / secs : 0);
 	len = snprintf(line, sizeof(line), "%s: %llu records, %s read, %s/s",
 		       dh_progname(), p->st->records_in, b, rate);
 	if (len < 0)

@@ -68,6 +68,14 @@ starts_with_bom(struct dh_input *in)
 }
 
 enum dh_format
+dh_format_of(struct dh_input *in, const char *path, enum dh_format given)
+{
+	if (given == DH_FMT_NONE)
+		given = dh_format_from_name(path);
+	return given != DH_FMT_NONE ? given : dh_format_sniff(in);
+}
+
+enum dh_format
 dh_format_sniff(struct dh_input *in)
 {
 	size_t have = dh_input_peek(in, 1), i;

@@ -78,6 +78,10 @@ enum dh_format dh_format_from_name(const char *path);
 /* From the first bytes of the stream: '{' jsonl, '[' json, a tab before
  * any comma on the first line tsv, else csv. */
 enum dh_format dh_format_sniff(struct dh_input *in);
+/* The input's format: given when not DH_FMT_NONE, else from in's path
+ * (dh_format_from_name), else sniffed (-f, DESIGN §3). */
+enum dh_format dh_format_of(struct dh_input *in, const char *path,
+			    enum dh_format given);
 
 void dh_reader_open(struct dh_reader *r, struct dh_input *in,
 		    enum dh_format fmt, unsigned flags);
