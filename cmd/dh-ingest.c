@@ -26,6 +26,7 @@
 #include "manifest.h"
 #include "opt.h"
 #include "partset.h"
+#include "pmap.h"
 #include "progress.h"
 #include "publish.h"
 #include "reader.h"
@@ -364,6 +365,73 @@ copy_source(struct ingest *ig, struct bytes_in *src_in, const char *name,
 }
 
 /*
+ * Validation of a big stored file on every CPU (common/pmap): the main
+ * thread reads (decompresses) chunks, the workers check their records;
+ * bad ones reach the main thread in input order, as in a serial pass.
+ */
+struct vpar {
+	struct ingest *ig;
+	const char *name;
+	enum dh_format fmt;
+	unsigned rflags;
+	const struct dh_reader *header;
+	int *bad;
+};
+
+struct vlane {
+	struct vpar *vp;
+	struct dh_reader r;
+	struct dh_record rec;
+};
+
+static void *
+vlane_new(void *arg)
+{
+	struct vlane *l = dh_xcalloc(1, sizeof(*l));
+
+	l->vp = arg;
+	return l;
+}
+
+static void
+vlane_free(void *ts)
+{
+	struct vlane *l = ts;
+
+	dh_record_release(&l->rec);
+	free(l);
+}
+
+static const char *
+vlane_one(void *ts, struct dh_pmap_job *job, const struct dh_record *rec)
+{
+	(void)ts;
+	(void)rec;
+	job->records_out++; /* a good record */
+	return NULL;
+}
+
+static void
+vlane_work(void *ts, struct dh_pmap_job *job)
+{
+	struct vlane *l = ts;
+
+	dh_pmap_each(job, l->vp->name, l->vp->fmt, l->vp->rflags, l->vp->header, &l->r,
+		     &l->rec, vlane_one, l);
+}
+
+static void
+vlane_bad(void *arg, unsigned long long line, const char *raw, size_t rawlen,
+	  const char *reason)
+{
+	struct vpar *vp = arg;
+
+	vp->ig->st.rejected++;
+	*vp->bad = 1;
+	dh_reject(&vp->ig->rj, vp->name, line, raw, rawlen, reason);
+}
+
+/*
  * Read back the stored file in the table's format (messages name the
  * source as given): count its records;
  * a bad one stops the run, or with --rejects is set aside and the file
@@ -377,18 +445,22 @@ validate(struct ingest *ig, struct landed *l, const char *given,
 	struct dh_reader r;
 	struct dh_record rec = DH_RECORD_INIT;
 	struct dh_tmpfile good;
-	int rc, bad = 0, pass;
+	int rc, bad = 0, pass, par, nthreads = dh_pmap_threads();
 
 	for (pass = 0; pass < 2; pass++) {
 		dh_input_open(&in, l->tmp.tmp);
 		in.loc.name = given; /* messages name the source, not the copy */
 		dh_reader_open(&r, &in, fmt, ig->rflags);
 		l->records = 0;
-		while ((rc = dh_read(&r, &rec)) != 0) {
+		par = pass == 0 && dh_pmap_fits(&in, fmt, nthreads, ig->rj.path != NULL);
+		/* a CSV or TSV header, and a row a bare CR ended mid-line, are
+		 * read here: workers start at a record's first byte */
+		while ((!par || r.rem_len > 0 || (dh_format_delimited(fmt) && !r.have_header) ||
+			l->records == 0) &&
+		       (rc = dh_read(&r, &rec)) != 0) {
 			if (pass == 0) {
 				ig->st.records_in++;
-				/* bytes_in has this source's bytes already */
-				dh_progress(&ig->pg, 0);
+				dh_progress(&ig->pg, in.bytes_raw);
 			}
 			if (rc < 0) {
 				if (pass == 0) {
@@ -414,6 +486,18 @@ validate(struct ingest *ig, struct landed *l, const char *given,
 					dh_out_putc(&good.out, '\n');
 			}
 			l->records++;
+		}
+		if (par && l->records > 0) {
+			struct vpar vp = {ig, given, fmt, ig->rflags,
+					  dh_format_delimited(fmt) ? &r : NULL, &bad};
+			struct dh_pmap_ops ops = {vlane_new, vlane_free, vlane_work, vlane_bad, &vp,
+						  fmt == DH_FMT_CSV ? dh_csv_cut : NULL, NULL,
+						  &ig->pg};
+			struct dh_out none;
+
+			dh_out_open_mem(&none); /* workers write nothing */
+			dh_pmap_lines(&in, nthreads, &ops, &none, &ig->st.records_in, &l->records);
+			dh_out_close(&none);
 		}
 		dh_reader_close(&r);
 		dh_input_close(&in);
@@ -450,7 +534,6 @@ land_one(struct ingest *ig, struct bytes_in *in, const char *path,
 	memset(&l, 0, sizeof(l));
 	l.source = dh_xstrdup(source);
 	codec = copy_source(ig, in, path, &l);
-	ig->st.bytes_in += l.bytes;
 	known_key(&key, l.source, l.bytes, l.hash);
 	if (ig->piece != NULL) {
 		l.follow = 1;
@@ -462,6 +545,7 @@ land_one(struct ingest *ig, struct bytes_in *in, const char *path,
 	} else if (!ig->force && dh_hashmap_get(&ig->known, key.data, key.len) != NULL) {
 		dh_warn("%s: already ingested (same name, size and xxh128); skipped (use --force to ingest it again)",
 			strcmp(path, "-") == 0 ? "(stdin)" : path);
+		ig->st.bytes_in += l.bytes;
 		dh_tmp_abort(&l.tmp);
 		free(l.source);
 		dh_buf_release(&key);
@@ -480,6 +564,8 @@ land_one(struct ingest *ig, struct bytes_in *in, const char *path,
 	if (ig->fmt == DH_FMT_NONE)
 		ig->fmt = fmt; /* the first source decides a new table's format */
 	validate(ig, &l, strcmp(path, "-") == 0 ? "(stdin)" : path, fmt, codec);
+	/* after: the progress line counts the bytes validated so far on top */
+	ig->st.bytes_in += l.bytes;
 	{
 		struct dh_buf s = DH_BUF_INIT;
 

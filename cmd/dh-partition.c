@@ -19,6 +19,7 @@
 #include "manifest.h"
 #include "opt.h"
 #include "partset.h"
+#include "pmap.h"
 #include "progress.h"
 #include "publish.h"
 #include "reader.h"
@@ -94,7 +95,11 @@ struct part {
 	struct spec *specs;
 	size_t nspecs;
 	enum dh_time_unit unit;
-	struct dh_buf name, text, tmp;
+};
+
+/* What naming a record's partition needs of its own: one per thread. */
+struct namer {
+	struct dh_buf name, tmp;
 };
 
 /* A time key keeps one grain: day buckets and hour buckets in one table
@@ -169,11 +174,12 @@ add_spec(struct part *pt, const char *arg, int constant)
 
 /* The partition name of rec ("k=v/k2=v2"): 0, or -1 with why in err. */
 static int
-name_of(struct part *pt, const struct dh_record *rec, struct dh_buf *err)
+name_of(const struct part *pt, struct namer *nm, const struct dh_record *rec,
+	struct dh_buf *err)
 {
 	size_t i;
 
-	dh_buf_reset(&pt->name);
+	dh_buf_reset(&nm->name);
 	for (i = 0; i < pt->nspecs; i++) {
 		const struct spec *s = &pt->specs[i];
 		const char *v = s->value, *why;
@@ -181,7 +187,7 @@ name_of(struct part *pt, const struct dh_record *rec, struct dh_buf *err)
 		char q[256], bucket[32];
 
 		if (i)
-			dh_buf_addc(&pt->name, '/');
+			dh_buf_addc(&nm->name, '/');
 		if (s->field != NULL) {
 			struct dh_field f;
 
@@ -190,7 +196,7 @@ name_of(struct part *pt, const struct dh_record *rec, struct dh_buf *err)
 				v = "";
 				vlen = 0;
 			} else {
-				dh_field_text(&f, &pt->tmp, &v, &vlen);
+				dh_field_text(&f, &nm->tmp, &v, &vlen);
 			}
 			if (s->timed && vlen > 0) {
 				int64_t sec;
@@ -206,7 +212,7 @@ name_of(struct part *pt, const struct dh_record *rec, struct dh_buf *err)
 				v = bucket;
 			}
 		}
-		if (dh_partition_name(&pt->name, s->key, strlen(s->key), v, vlen, &why) != 0) {
+		if (dh_partition_name(&nm->name, s->key, strlen(s->key), v, vlen, &why) != 0) {
 			dh_buf_reset(err);
 			dh_buf_addf(err, "%s%s%s: %s", s->field ? "field \"" : "",
 				    s->field ? s->field : "", s->field ? "\"" : "", why);
@@ -215,6 +221,109 @@ name_of(struct part *pt, const struct dh_record *rec, struct dh_buf *err)
 		}
 	}
 	return 0;
+}
+
+/*
+ * Big inputs that pass through (the formats match) in chunks on every
+ * CPU (common/pmap): workers read and name each record and write an
+ * entry, the partition name and the record's bytes; the main thread
+ * writes the entries to their partitions in input order, so every file
+ * holds what a sequential run writes, and bad records reach --rejects in
+ * order.  An entry: name length and record length (uint32_t each), the
+ * name, the record.
+ */
+struct par {
+	const struct part *pt;
+	struct dh_partset *ps;
+	const char *name;
+	unsigned rflags;
+	enum dh_format fmt;
+	const struct dh_reader *header;
+	struct dh_stats *st;
+	struct dh_rejects *rj;
+};
+
+struct lane {
+	struct par *par;
+	struct namer nm;
+	struct dh_buf err;
+	struct dh_reader r;
+	struct dh_record rec;
+};
+
+static void *
+lane_new(void *arg)
+{
+	struct lane *l = dh_xcalloc(1, sizeof(*l));
+
+	l->par = arg;
+	return l;
+}
+
+static void
+lane_free(void *ts)
+{
+	struct lane *l = ts;
+
+	dh_buf_release(&l->nm.name);
+	dh_buf_release(&l->nm.tmp);
+	dh_buf_release(&l->err);
+	dh_record_release(&l->rec);
+	free(l);
+}
+
+static const char *
+lane_one(void *ts, struct dh_pmap_job *job, const struct dh_record *rec)
+{
+	struct lane *l = ts;
+	uint32_t len[2];
+
+	if (name_of(l->par->pt, &l->nm, rec, &l->err) != 0)
+		return l->err.data;
+	if (l->nm.name.len > UINT32_MAX || rec->rawlen > UINT32_MAX)
+		return "a record of 4 GiB or more";
+	len[0] = (uint32_t)l->nm.name.len;
+	len[1] = (uint32_t)rec->rawlen;
+	dh_out_write(&job->out, len, sizeof(len));
+	dh_out_write(&job->out, l->nm.name.data, l->nm.name.len);
+	dh_out_write(&job->out, rec->raw, rec->rawlen);
+	job->records_out++;
+	return NULL;
+}
+
+static void
+lane_work(void *ts, struct dh_pmap_job *job)
+{
+	struct lane *l = ts;
+
+	dh_pmap_each(job, l->par->name, l->par->fmt, l->par->rflags, l->par->header, &l->r,
+		     &l->rec, lane_one, l);
+}
+
+static void
+lane_bad(void *arg, unsigned long long line, const char *raw, size_t rawlen, const char *reason)
+{
+	struct par *p = arg;
+
+	p->st->rejected++;
+	dh_reject(p->rj, p->name, line, raw, rawlen, reason);
+}
+
+/* Main thread, in order: whole entries. */
+static void
+lane_emit(void *arg, const char *b, size_t n)
+{
+	struct par *p = arg;
+
+	while (n > 0) {
+		uint32_t len[2];
+
+		memcpy(len, b, sizeof(len));
+		dh_partset_write_raw(p->ps, b + sizeof(len), len[0], b + sizeof(len) + len[0],
+				     len[1]);
+		b += sizeof(len) + len[0] + len[1];
+		n -= sizeof(len) + len[0] + len[1];
+	}
 }
 
 /* --from PATH: a partition (its manifest's hash) or a file (its own). */
@@ -278,6 +387,7 @@ main(int argc, char **argv)
 {
 	struct dh_getopt g;
 	struct part pt;
+	struct namer nm;
 	struct dh_partset ps;
 	struct dh_rejects rj;
 	struct dh_stats st;
@@ -289,7 +399,7 @@ main(int argc, char **argv)
 	size_t nfrom = 0, i;
 	enum dh_format in_fmt = DH_FMT_NONE, out_fmt = DH_FMT_NONE, table_fmt = DH_FMT_NONE;
 	unsigned rflags;
-	int opt, append = 0, have_table, lockfd;
+	int opt, append = 0, have_table, lockfd, nthreads = dh_pmap_threads();
 	char **inputs, **keys, **tkeys;
 	size_t ninputs, fi, ntkeys;
 
@@ -298,6 +408,7 @@ main(int argc, char **argv)
 	 * publish halfway: printing stops, publishing goes on */
 	signal(SIGPIPE, SIG_IGN);
 	memset(&pt, 0, sizeof(pt));
+	memset(&nm, 0, sizeof(nm));
 	pt.unit = DH_UNIT_S;
 	dh_getopt_init(&g, &cmd, argc, argv);
 	memset(&co, 0, sizeof(co));
@@ -369,7 +480,8 @@ main(int argc, char **argv)
 		struct dh_reader r;
 		struct dh_record rec = DH_RECORD_INIT, flat = DH_RECORD_INIT, *cur;
 		enum dh_format fmt = in_fmt;
-		int rc;
+		unsigned long long done = st.records_out; /* of the inputs before */
+		int rc, par;
 
 		dh_input_open(&in, path);
 		fmt = dh_format_of(&in, path, fmt);
@@ -395,7 +507,16 @@ main(int argc, char **argv)
 		if (ps.passthrough && fmt != ps.fmt)
 			ps.passthrough = 0; /* with mixed inputs, re-serialise */
 		dh_reader_open(&r, &in, fmt, rflags);
-		while ((rc = dh_read(&r, &rec)) != 0) {
+		par = ps.passthrough && dh_pmap_fits(&in, fmt, nthreads, rj.path != NULL);
+		/*
+		 * The first record one by one (it sets the header line of
+		 * the partition files), then, when allowed, in parallel.  A
+		 * CSV row that a bare CR ended mid-line holds the rest of its
+		 * line: go on one by one until it is used up.
+		 */
+		while ((!par || st.records_out == done || r.rem_len > 0 ||
+			(dh_format_delimited(fmt) && !r.have_header)) &&
+		       (rc = dh_read(&r, &rec)) != 0) {
 			st.records_in++;
 			dh_progress(&pg, in.bytes_raw);
 			if (rc < 0) {
@@ -417,8 +538,8 @@ main(int argc, char **argv)
 				}
 				cur = &flat;
 			}
-			if (name_of(&pt, &rec, &err) != 0 ||
-			    dh_partset_write(&ps, pt.name.data, pt.name.len, cur) != 0) {
+			if (name_of(&pt, &nm, &rec, &err) != 0 ||
+			    dh_partset_write(&ps, nm.name.data, nm.name.len, cur) != 0) {
 				st.rejected++;
 				dh_reject(&rj, in.loc.name, rec.line, rec.raw, rec.rawlen,
 					  err.len ? err.data : ps.err.data);
@@ -426,6 +547,18 @@ main(int argc, char **argv)
 				continue;
 			}
 			st.records_out++;
+		}
+		if (par && st.records_out > done) {
+			struct par p = {&pt, &ps, in.loc.name, rflags, fmt,
+					dh_format_delimited(fmt) ? &r : NULL, &st, &rj};
+			struct dh_pmap_ops ops = {lane_new, lane_free, lane_work, lane_bad, &p,
+						  fmt == DH_FMT_CSV ? dh_csv_cut : NULL, lane_emit,
+						  &pg};
+			struct dh_out none;
+
+			dh_out_open_mem(&none); /* lane_emit writes the entries */
+			dh_pmap_lines(&in, nthreads, &ops, &none, &st.records_in, &st.records_out);
+			dh_out_close(&none);
 		}
 		st.bytes_in += in.bytes_raw;
 		dh_reader_close(&r);
@@ -458,8 +591,8 @@ main(int argc, char **argv)
 		if (constant) {
 			struct dh_record none = DH_RECORD_INIT;
 
-			if (name_of(&pt, &none, &err) == 0)
-				dh_partset_touch(&ps, pt.name.data, pt.name.len);
+			if (name_of(&pt, &nm, &none, &err) == 0)
+				dh_partset_touch(&ps, nm.name.data, nm.name.len);
 		}
 	}
 	if (!have_table && ps.nparts > 0)
@@ -483,9 +616,8 @@ main(int argc, char **argv)
 		free(tkeys[i]);
 	free(tkeys);
 	free(from);
-	dh_buf_release(&pt.name);
-	dh_buf_release(&pt.text);
-	dh_buf_release(&pt.tmp);
+	dh_buf_release(&nm.name);
+	dh_buf_release(&nm.tmp);
 	dh_buf_release(&err);
 	dh_buf_release(&tabledir);
 	dh_getopt_release(&g);

@@ -139,27 +139,40 @@ dh_partset_touch(struct dh_partset *ps, const char *name, size_t nlen)
 	get_part(ps, name, nlen);
 }
 
-int
-dh_partset_write(struct dh_partset *ps, const char *name, size_t nlen,
-		 const struct dh_record *rec)
+void
+dh_partset_write_raw(struct dh_partset *ps, const char *name, size_t nlen, const char *raw,
+		     size_t rawlen)
 {
 	struct dh_part *p = get_part(ps, name, nlen);
 
 	part_open(ps, p);
 	p->last_use = ++ps->tick;
+	if (p->records == 0 && ps->header.len > 0)
+		dh_out_write(&p->tmp.out, ps->header.data, ps->header.len);
+	dh_out_write(&p->tmp.out, raw, rawlen);
+	dh_out_putc(&p->tmp.out, '\n');
+	p->records++;
+}
+
+int
+dh_partset_write(struct dh_partset *ps, const char *name, size_t nlen,
+		 const struct dh_record *rec)
+{
+	struct dh_part *p;
+
 	if (ps->passthrough) {
-		if (p->records == 0 && ps->header.len > 0)
-			dh_out_write(&p->tmp.out, ps->header.data, ps->header.len);
-		dh_out_write(&p->tmp.out, rec->raw, rec->rawlen);
-		dh_out_putc(&p->tmp.out, '\n');
-	} else {
-		if (!p->have_writer) {
-			dh_writer_init(&p->w, &p->tmp.out, ps->fmt, 0, '.');
-			p->have_writer = 1;
-		}
-		if (dh_write(&p->w, rec, &ps->err) != 0)
-			return -1;
+		dh_partset_write_raw(ps, name, nlen, rec->raw, rec->rawlen);
+		return 0;
 	}
+	p = get_part(ps, name, nlen);
+	part_open(ps, p);
+	p->last_use = ++ps->tick;
+	if (!p->have_writer) {
+		dh_writer_init(&p->w, &p->tmp.out, ps->fmt, 0, '.');
+		p->have_writer = 1;
+	}
+	if (dh_write(&p->w, rec, &ps->err) != 0)
+		return -1;
 	p->records++;
 	return 0;
 }

@@ -59,6 +59,10 @@ void dh_partset_init(struct dh_partset *ps, const char *statedir,
 /* Write rec into partition name (creating it); 0, or -1 with ps->err. */
 int dh_partset_write(struct dh_partset *ps, const char *name, size_t nlen,
 		     const struct dh_record *rec);
+/* Passthrough (ps->passthrough): rec's input bytes raw[0..rawlen) into
+ * partition name, with the header line first in a new file. */
+void dh_partset_write_raw(struct dh_partset *ps, const char *name, size_t nlen,
+			  const char *raw, size_t rawlen);
 /* Create partition name with no records yet (-p on empty input). */
 void dh_partset_touch(struct dh_partset *ps, const char *name, size_t nlen);
 /* Publish every partition; print_paths: one "STATE/TABLE/NAME" a line on

@@ -279,3 +279,23 @@ setup() {
 	cmp one.jsonl st/t/d=1/part-00000.jsonl
 	state_ok st
 }
+
+@test "a big compressed source is validated in parallel chunks (DH_THREADS=2) as in one pass" {
+	"$GEN" -n 12000 -f jsonl -s 8 >a.jsonl
+	{ head -n 7000 a.jsonl; printf '{"x":1,"x":2}\n[1,\n'; tail -n +7001 a.jsonl; } >m.jsonl
+	zstd -q m.jsonl -o m.jsonl.zst
+	for t in 1 2; do
+		DH_THREADS=$t capture dh-ingest -s st$t -p d=1 --rejects rej$t raw/x m.jsonl.zst
+		assert_status 0
+		DH_THREADS=$t capture dh-ingest -s bad$t -p d=1 raw/x m.jsonl.zst
+		assert_status 3
+		echo "$err" >err$t
+	done
+	cmp rej1 rej2 || fail "the rejects differ: $(diff rej1 rej2 | head -5)"
+	[ "$(wc -l <rej2)" -eq 2 ] || fail "rejects: $(cat rej2)"
+	cmp err1 err2 || fail "errors differ: $(cat err1 err2)"
+	grep -q '^dh-ingest: m.jsonl.zst:7001: ' err2 || fail "$(cat err2)"
+	[ "$(jq .records st2/raw/x/d=1/_MANIFEST)" -eq 12000 ] || fail "$(cat st2/raw/x/d=1/_MANIFEST)"
+	cmp st1/raw/x/d=1/part-00000.jsonl.zst st2/raw/x/d=1/part-00000.jsonl.zst || fail "data differ"
+	[ ! -e bad2/raw/x/d=1/_SUCCESS ] || fail "published a bad source"
+}

@@ -299,3 +299,41 @@ EOS
 	capture dh-partition -s st --by dt=ts u e.jsonl
 	assert_status 0
 }
+
+@test "in parallel chunks (DH_THREADS=2) the partitions, rejects and errors are a sequential run's" {
+	# over 4 MiB: several chunks; bad records in the middle and at a chunk's edge
+	"$GEN" -n 20000 -f jsonl -s 7 >a.jsonl
+	{ head -n 6000 a.jsonl; printf '{"ts":"not a time"}\n{"ts":\n'; tail -n +6001 a.jsonl; } >m.jsonl
+	"$GEN" -n 20000 -f csv -s 7 >m.csv
+	[ "$(wc -c <m.jsonl)" -gt $((8 << 20)) ] || fail "the input is too small to be cut: $(wc -c <m.jsonl)"
+	for f in m.jsonl m.csv; do
+		for t in 1 2; do
+			DH_THREADS=$t capture dh-partition -s st$t --by dt=ts:hour --rejects rej$t.$f t/$f "$f"
+			assert_status 0
+			echo "${out//st$t\//}" >out$t.$f
+			touch rej$t.$f
+		done
+		cmp out1.$f out2.$f || fail "$f: the published paths differ"
+		cmp rej1.$f rej2.$f || fail "$f: the rejects differ: $(diff rej1.$f rej2.$f | head -5)"
+		state_ok st2 || fail "state does not match its manifests"
+	done
+	[ "$(wc -l <rej2.m.jsonl)" -eq 2 ] || fail "rejects: $(cat rej2.m.jsonl)"
+	# the data files byte for byte (manifests differ only in their creation time)
+	for p in st1/t/*/dt=*; do
+		q=st2/${p#st1/}
+		for d in "$p"/part-*; do
+			cmp "$d" "$q/${d##*/}" || fail "$d differs"
+		done
+		[ "$(jq -c '[.records, .files]' "$p/_MANIFEST")" = "$(jq -c '[.records, .files]' "$q/_MANIFEST")" ] ||
+			fail "$q/_MANIFEST: $(cat "$q/_MANIFEST")"
+	done
+	# without --rejects the first bad record stops the run the same way
+	for t in 1 2; do
+		DH_THREADS=$t capture dh-partition -s bad$t --by dt=ts:hour t m.jsonl
+		assert_status 3
+		echo "$err" >err$t
+	done
+	cmp err1 err2 || fail "errors differ: $(cat err1 err2)"
+	grep -q '^dh-partition: m.jsonl:6001: ' err2 || fail "$(cat err2)"
+	[ -z "$(find bad2 -name _SUCCESS)" ] || fail "a partition was published"
+}
