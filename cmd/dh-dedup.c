@@ -1,6 +1,7 @@
 /* dh-dedup: drop duplicate records, by whole record or by key, in an
  * event-time window or across runs. */
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -411,17 +412,38 @@ lane_bad(void *arg, unsigned long long line, const char *raw, size_t rawlen,
 	dh_reject(&p->d->rj, p->name, line, raw, rawlen, reason);
 }
 
+/* Start loading the set's slot of entry p's key; the next entry. */
+static const char *
+prefetch_entry(const struct dh_keyset *ks, const char *p)
+{
+	struct entry e;
+	struct dh_key k;
+
+	memcpy(&e, p, sizeof(e));
+	k.lo = e.lo;
+	k.hi = e.hi;
+	dh_keyset_prefetch(ks, k);
+	return p + sizeof(e) + e.rawlen;
+}
+
 /* Main thread, in order: whole entries. */
 static void
 lane_emit(void *arg, const char *p, size_t n)
 {
 	const struct par *par = arg;
 	struct dh_record rec = DH_RECORD_INIT;
+	const char *end = p + n, *ahead = p;
+	int i;
 
+	/* the set's slots of the next few keys load while these are decided */
+	for (i = 0; i < 8 && end - ahead >= (ptrdiff_t)sizeof(struct entry); i++)
+		ahead = prefetch_entry(&par->d->ks, ahead);
 	while (n >= sizeof(struct entry)) {
 		struct entry e;
 		struct dh_key k;
 
+		if (end - ahead >= (ptrdiff_t)sizeof(struct entry))
+			ahead = prefetch_entry(&par->d->ks, ahead);
 		memcpy(&e, p, sizeof(e));
 		k.lo = e.lo;
 		k.hi = e.hi;
