@@ -174,8 +174,9 @@ save_value(struct dh_buf *b, enum dh_vtype t, const char *p, size_t n)
 	dh_buf_add(b, p, n);
 }
 
+/* A new group of key k with its values vals (malloc'd: w owns them). */
 static uint32_t
-new_group(struct dh_win *w, struct dh_key k, const struct dh_buf *vals)
+add_group(struct dh_win *w, struct dh_key k, char *vals)
 {
 	uint32_t g;
 
@@ -194,8 +195,14 @@ new_group(struct dh_win *w, struct dh_key k, const struct dh_buf *vals)
 	w->ghead[g] = -1;
 	w->gkey[g] = k;
 	/* goff holds a malloc'd copy: groups come and go with windows */
-	w->goff[g] = (size_t)dh_xmemdup(vals->data, vals->len);
+	w->goff[g] = (size_t)vals;
 	return g;
+}
+
+static uint32_t
+new_group(struct dh_win *w, struct dh_key k, const struct dh_buf *vals)
+{
+	return add_group(w, k, dh_xmemdup(vals->data, vals->len));
 }
 
 static const char *
@@ -238,8 +245,9 @@ group_of(struct dh_win *w, const struct dh_record *rec, struct dh_key k)
 
 /* --- panes --- */
 
+/* A new pane of group g with state st (w owns it; NULL: a new one). */
 static int32_t
-new_pane(struct dh_win *w, uint32_t g, int64_t start, int64_t end)
+add_pane(struct dh_win *w, uint32_t g, int64_t start, int64_t end, struct dh_agg_state *st)
 {
 	struct dh_win_pane *p;
 	uint32_t ver;
@@ -263,7 +271,7 @@ new_pane(struct dh_win *w, uint32_t g, int64_t start, int64_t end)
 	p->start = start;
 	p->end = end;
 	p->gid = g;
-	p->st = dh_agg_new(w->agg);
+	p->st = st != NULL ? st : dh_agg_new(w->agg);
 	p->seq = w->seq++;
 	p->first_pos = w->pos;
 	p->live = 1;
@@ -272,6 +280,12 @@ new_pane(struct dh_win *w, uint32_t g, int64_t start, int64_t end)
 	if (w->win.kind != DH_WIN_NONE)
 		heap_push(w, end, i);
 	return i;
+}
+
+static int32_t
+new_pane(struct dh_win *w, uint32_t g, int64_t start, int64_t end)
+{
+	return add_pane(w, g, start, end, NULL);
 }
 
 static void
@@ -849,51 +863,41 @@ out:
 	return rc;
 }
 
-static size_t
-vals_len(const struct dh_win *w, const char *v)
-{
-	const char *p = v;
-	size_t i;
-
-	for (i = 0; i < w->nkeys; i++) {
-		uint32_t len;
-
-		memcpy(&len, p + 1, sizeof(len));
-		p += 1 + sizeof(len) + len;
-	}
-	return (size_t)(p - v);
-}
-
+/*
+ * A group new to w takes from's key values and state as they are (from
+ * keeps nothing of it to free); a group w has merges.  Without a window
+ * each group has one pane, pane g of group g.
+ */
 int
 dh_win_absorb(struct dh_win *w, struct dh_win *from)
 {
-	struct dh_buf vals = DH_BUF_INIT;
 	uint32_t k;
 	int rc = 0;
 
 	for (k = 0; k < from->npanes && rc == 0; k++) {
 		struct dh_win_pane *q = &from->panes[k];
-		const char *v = group_vals(from, q->gid);
 		struct dh_key key = from->gkey[q->gid];
 		uint64_t *gv;
 		int32_t i;
 
+		if (k + 8 < from->npanes)
+			dh_keyset_prefetch(&w->gset, from->gkey[from->panes[k + 8].gid]);
 		if (dh_keyset_put(&w->gset, key, 0, &gv)) {
-			dh_buf_reset(&vals);
-			dh_buf_add(&vals, v, vals_len(from, v));
-			*gv = new_group(w, key, &vals);
-		}
-		if ((i = w->ghead[*gv]) < 0) {
-			i = new_pane(w, (uint32_t)*gv, 0, 0);
+			/* the key values and the state move over */
+			*gv = add_group(w, key, (char *)from->goff[q->gid]);
+			from->goff[q->gid] = 0;
+			i = add_pane(w, (uint32_t)*gv, 0, 0, q->st);
+			q->st = NULL;
 			w->panes[i].first_pos = q->first_pos;
-		} else if (q->first_pos < w->panes[i].first_pos) {
-			w->panes[i].first_pos = q->first_pos;
+			continue;
 		}
+		i = w->ghead[*gv];
+		if (q->first_pos < w->panes[i].first_pos)
+			w->panes[i].first_pos = q->first_pos;
 		dh_buf_reset(&w->err);
 		rc = dh_agg_merge(w->agg, w->panes[i].st, q->st, &w->err);
 	}
 	w->invalid += from->invalid;
-	dh_buf_release(&vals);
 	return rc;
 }
 
