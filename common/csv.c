@@ -83,58 +83,43 @@ find_comma(const char *p, const char *e)
 	return NULL;
 }
 
-/* The last newline in [s, t), or NULL: eight bytes at a time from the end
- * (the zero-byte test is exact, so the highest hit is a newline). */
-static const char *
-last_newline(const char *s, const char *t)
-{
-	const uint64_t low7 = UINT64_C(0x7f7f7f7f7f7f7f7f);
-
-	while (t - s >= 8) {
-		uint64_t v, x, m;
-
-		memcpy(&v, t - 8, 8);
-		x = v ^ (ONES * '\n');
-		m = ~(((x & low7) + low7) | x | low7);
-		if (m) {
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-			return t - 8 + (63 - __builtin_clzll(m)) / 8;
-#else
-			break;
-#endif
-		}
-		t -= 8;
-	}
-	while (t > s)
-		if (*--t == '\n')
-			return t;
-	return NULL;
-}
-
+/*
+ * A record ends at a newline with an even number of quotes before it.
+ * The quotes of the whole chunk are counted first (their parity, eight
+ * bytes at a time: the byte test is exact), then the chunk is walked back
+ * from its end, each quote flipping the parity, to the first newline
+ * where it is even: most chunks are walked back over one row only.
+ */
 size_t
 dh_csv_cut(const char *p, size_t n)
 {
-	const char *s = p, *e = p + n, *q;
-	size_t best = 0;
-	int odd = 0;
+	const uint64_t low7 = UINT64_C(0x7f7f7f7f7f7f7f7f);
+	uint64_t par = 0;
+	size_t i = 0, j;
+	unsigned odd;
 
-	/* between two quotes every newline has the same parity */
-	for (;;) {
-		const char *stop;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t v, x;
 
-		q = memchr(s, '"', (size_t)(e - s));
-		stop = q ? q : e;
-		if (!odd) {
-			const char *t = last_newline(s, stop);
-
-			if (t != NULL)
-				best = (size_t)(t + 1 - p);
-		}
-		if (q == NULL)
-			return best;
-		odd = !odd;
-		s = q + 1;
+		memcpy(&v, p + i, 8);
+		x = v ^ (ONES * '"');
+		par ^= ~(((x & low7) + low7) | x | low7);
 	}
+	par ^= par >> 32;
+	par ^= par >> 16;
+	par ^= par >> 8;
+	odd = (unsigned)(par >> 7) & 1;
+	for (; i < n; i++)
+		odd ^= p[i] == '"';
+	for (j = n; j > 0; j--) {
+		char c = p[j - 1];
+
+		if (c == '\n' && !odd)
+			return j;
+		if (c == '"')
+			odd ^= 1;
+	}
+	return 0;
 }
 
 void

@@ -196,7 +196,8 @@ cut_ref(const char *p, size_t n)
 static void
 test_cut(void)
 {
-	static const char alphabet[] = "a\n\"\v\x0b,\x01\xff";
+	/* 0xa2 and 0x8a: a quote and a newline with the high bit set */
+	static const char alphabet[] = "a\n\"\v\x0b,\x01\xff\xa2\x8a";
 	char buf[200];
 	int round, bad = 0;
 
