@@ -123,12 +123,13 @@ fault-test: all
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
 		$(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
-	cp -f $(BINS) $(DESTDIR)$(BINDIR)/
-	cp -f $(MAN1) $(DESTDIR)$(MANDIR)/man1/
-	$(if $(MAN5),cp -f $(MAN5) $(DESTDIR)$(MANDIR)/man5/)
-	cp -f $(MAN7) $(DESTDIR)$(MANDIR)/man7/
-	cp -f $(CMDS:%=completions/bash/%) $(DESTDIR)$(BASHCOMPDIR)/
-	cp -f $(CMDS:%=completions/zsh/_%) $(DESTDIR)$(ZSHCOMPDIR)/
+	# install -m: modes as they must be, whatever the umask or the tree's
+	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)/
+	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
+	$(if $(MAN5),install -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/)
+	install -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7/
+	install -m 644 $(CMDS:%=completions/bash/%) $(DESTDIR)$(BASHCOMPDIR)/
+	install -m 644 $(CMDS:%=completions/zsh/_%) $(DESTDIR)$(ZSHCOMPDIR)/
 
 uninstall:
 	rm -f $(CMDS:%=$(DESTDIR)$(BINDIR)/%)

@@ -107,3 +107,16 @@ install_dh() {
 	(cd "$DEST" && find . -type f) >left
 	[ "$(cat left)" = "./usr/local/bin/other" ] || fail "left behind:" "$(cat left)"
 }
+
+@test "make install under umask 077: pages and completions readable by all, commands runnable by all" {
+	(umask 077 && install_dh)
+	local f bad=
+	for f in "$DEST$PREFIX"/bin/*; do
+		[ "$(stat -c %a "$f")" = 755 ] || bad+="  $f: $(stat -c %a "$f")"$'\n'
+	done
+	for f in $(find "$DEST$PREFIX/share" -type f); do
+		[ "$(stat -c %a "$f")" = 644 ] || bad+="  $f: $(stat -c %a "$f")"$'\n'
+	done
+	[ -n "$(find "$DEST$PREFIX/share" -type f)" ] || fail "nothing installed under share"
+	[ -z "$bad" ] || fail "modes:"$'\n'"$bad"
+}
