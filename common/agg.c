@@ -720,7 +720,7 @@ json_xsum(struct dh_buf *out, const char *key, struct dh_xsum *x)
 	dh_xsum_normalize(x);
 	dh_buf_addf(out, ",\"%s\":[%d", key, x->lo);
 	for (k = 0; k < x->n; k++)
-		dh_buf_addf(out, ",%lld", (long long)x->d[k]);
+		dh_buf_addf(out, ",%lld", (long long)dh_xsum_digit(x, k));
 	dh_buf_addc(out, ']');
 }
 

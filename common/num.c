@@ -101,6 +101,12 @@ dh_num_fmt_int(int64_t v, char out[24])
 #define M32 0xffffffffLL
 #define NORM_EVERY (1u << 30)
 
+static int64_t *
+digits(struct dh_xsum *x)
+{
+	return x->d != NULL ? x->d : x->in;
+}
+
 /* Make digits pos .. pos + span - 1 exist, with two spare above. */
 static void
 cover(struct dh_xsum *x, int pos, int span)
@@ -114,11 +120,21 @@ cover(struct dh_xsum *x, int pos, int span)
 	nlo = x->n > 0 && x->lo < lo ? x->lo : lo;
 	nhi = x->n > 0 && x->lo + x->n > hi ? x->lo + x->n : hi;
 	nn = nhi - nlo;
-	nd = dh_xcalloc((size_t)nn, sizeof(*nd));
-	if (x->n > 0)
-		memcpy(nd + (x->lo - nlo), x->d, (size_t)x->n * sizeof(*nd));
-	free(x->d);
-	x->d = nd;
+	if (nn <= DH_XSUM_INLINE) {
+		/* still in the struct (so never on the heap yet) */
+		int64_t tmp[DH_XSUM_INLINE];
+
+		memset(tmp, 0, sizeof(tmp));
+		if (x->n > 0)
+			memcpy(tmp + (x->lo - nlo), x->in, (size_t)x->n * sizeof(*tmp));
+		memcpy(x->in, tmp, sizeof(tmp));
+	} else {
+		nd = dh_xcalloc((size_t)nn, sizeof(*nd));
+		if (x->n > 0)
+			memcpy(nd + (x->lo - nlo), digits(x), (size_t)x->n * sizeof(*nd));
+		free(x->d);
+		x->d = nd;
+	}
 	x->lo = nlo;
 	x->n = nn;
 }
@@ -140,7 +156,7 @@ carry(int64_t *d, int n)
 void
 dh_xsum_normalize(struct dh_xsum *x)
 {
-	carry(x->d, x->n);
+	carry(digits(x), x->n);
 	x->adds = 0;
 }
 
@@ -161,7 +177,7 @@ add_at(struct dh_xsum *x, uint64_t mag, int p, int neg)
 	part[1] = (int64_t)(uint64_t)((v >> 32) & M32);
 	part[2] = (int64_t)(uint64_t)(v >> 64);
 	for (k = 0; k < 3; k++)
-		x->d[w - x->lo + k] += neg ? -part[k] : part[k];
+		digits(x)[w - x->lo + k] += neg ? -part[k] : part[k];
 	x->adds++;
 }
 
@@ -214,7 +230,7 @@ dh_xsum_add_digit(struct dh_xsum *x, int pos, int64_t digit)
 	if (digit == 0)
 		return;
 	cover(x, pos, 1);
-	x->d[pos - x->lo] += digit;
+	digits(x)[pos - x->lo] += digit;
 	dh_xsum_normalize(x);
 }
 
@@ -228,7 +244,7 @@ dh_xsum_merge(struct dh_xsum *x, const struct dh_xsum *y)
 	dh_xsum_normalize(x);
 	cover(x, y->lo, y->n);
 	for (k = 0; k < y->n; k++)
-		x->d[y->lo + k - x->lo] += y->d[k];
+		digits(x)[y->lo + k - x->lo] += dh_xsum_digit(y, k);
 	dh_xsum_normalize(x);
 }
 
@@ -291,9 +307,9 @@ magnitude(struct dh_xsum *x, int *neg)
 	int64_t *mag = dh_xcalloc((size_t)n + 3, sizeof(*mag));
 
 	dh_xsum_normalize(x);
-	*neg = n > 0 && x->d[n - 1] < 0;
+	*neg = n > 0 && digits(x)[n - 1] < 0;
 	for (k = 0; k < n; k++)
-		mag[k] = *neg ? -x->d[k] : x->d[k];
+		mag[k] = *neg ? -digits(x)[k] : digits(x)[k];
 	carry(mag, n + 3);
 	return mag;
 }

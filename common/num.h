@@ -35,13 +35,26 @@ size_t dh_num_fmt(double d, char out[32]);
 /* An int64 in decimal; out needs 24 bytes; returns the length. */
 size_t dh_num_fmt_int(int64_t v, char out[24]);
 
+/* Digits held in the struct itself: a sum of prices needs about 7, of
+ * their squares about 10; more go to the heap. */
+#define DH_XSUM_INLINE 12
+
 struct dh_xsum {
-	int64_t *d;  /* base 2^32 digits, least significant first */
-	int lo, n;   /* d[0] is digit lo; n digits (0: the sum is 0) */
+	int64_t *d;  /* NULL: the digits are in[] (a copy of the struct
+		      * is a copy of the sum); else malloc'd */
+	int lo, n;   /* the first digit is digit lo; n digits (0: the sum is 0) */
 	uint32_t adds; /* additions since the carries were last propagated */
+	int64_t in[DH_XSUM_INLINE]; /* base 2^32 digits, least significant first */
 };
 
-#define DH_XSUM_INIT {NULL, 0, 0, 0}
+#define DH_XSUM_INIT {NULL, 0, 0, 0, {0}}
+
+/* Digit k (0 .. n-1) of x. */
+static inline int64_t
+dh_xsum_digit(const struct dh_xsum *x, int k)
+{
+	return x->d != NULL ? x->d[k] : x->in[k];
+}
 
 /* Add a finite double exactly. */
 void dh_xsum_add(struct dh_xsum *x, double v);
