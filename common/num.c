@@ -62,19 +62,75 @@ dh_num_parse(const char *s, size_t n, int64_t *i, double *d)
 	return isint ? DH_NUM_BIG : DH_NUM_FLOAT;
 }
 
+/*
+ * The fast way for most values aggregates give (sums of prices): d is
+ * m / 10^k for a whole m below 10^15 and the smallest such k <= 9 when
+ * (double)m / 10^k == d (both exact, so the division rounds the decimal
+ * m/10^k correctly, as strtod would).  %.15g prints such a value as this
+ * decimal: fewer than 16 digits, d within a rounding of it, and fixed
+ * notation from 1e-4 up.  Returns the length, or 0 when d is not one.
+ */
+static size_t
+fmt_decimal(double d, char out[32])
+{
+	static const double p10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
+	double a = d < 0 ? -d : d;
+	int k;
+
+	if (!(a >= 1e-4 && a < 1e15))
+		return 0;
+	for (k = 0; k <= 9; k++) {
+		double x = a * p10[k];
+		uint64_t m, ip, fp;
+		char digits[24];
+		size_t n = 0, len = 0;
+		int i;
+
+		if (x >= 1e15)
+			return 0;
+		m = (uint64_t)(x + 0.5);
+		if ((double)m / p10[k] != a)
+			continue;
+		ip = m / (uint64_t)p10[k];
+		fp = m % (uint64_t)p10[k];
+		if (d < 0)
+			out[len++] = '-';
+		do
+			digits[n++] = (char)('0' + ip % 10);
+		while ((ip /= 10) != 0);
+		while (n > 0)
+			out[len++] = digits[--n];
+		if (k > 0) {
+			out[len++] = '.';
+			for (i = k - 1; i >= 0; i--) {
+				out[len + (size_t)i] = (char)('0' + fp % 10);
+				fp /= 10;
+			}
+			len += (size_t)k;
+		}
+		out[len] = '\0';
+		return len;
+	}
+	return 0;
+}
+
 size_t
 dh_num_fmt(double d, char out[32])
 {
-	int p, len = 0;
+	int p;
+	size_t len;
+
+	if ((len = fmt_decimal(d, out)) > 0)
+		return len;
 
 	/* when 15 digits read back, no shorter text does better: %g drops
 	 * the trailing zeros of the shortest */
 	for (p = 15; p <= 17; p++) {
-		len = snprintf(out, 32, "%.*g", p, d);
+		len = (size_t)snprintf(out, 32, "%.*g", p, d);
 		if (strtod(out, NULL) == d)
 			break;
 	}
-	return (size_t)len;
+	return len;
 }
 
 size_t

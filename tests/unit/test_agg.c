@@ -73,6 +73,61 @@ rnd(uint64_t *s)
 	return *s;
 }
 
+/* dh_num_fmt as it was before its fast way for short decimals: the first
+ * of %.15g, %.16g, %.17g that reads back */
+static size_t
+fmt_ref(double d, char out[32])
+{
+	int p, len = 0;
+
+	for (p = 15; p <= 17; p++) {
+		len = snprintf(out, 32, "%.*g", p, d);
+		if (strtod(out, NULL) == d)
+			break;
+	}
+	return (size_t)len;
+}
+
+/* the fast way gives the very bytes of the slow one: decimals of 0 to 12
+ * places and up to 17 digits, at every magnitude near its limits, and
+ * random bit patterns */
+static void
+test_fmt_fast(void)
+{
+	static const double p10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12};
+	uint64_t seed = 42;
+	int i, bad = 0;
+
+	for (i = 0; i < 1000000; i++) {
+		char a[32], b[32];
+		size_t na, nb;
+		double d;
+		uint64_t r = rnd(&seed);
+
+		if (i % 4 == 3) {
+			memcpy(&d, &r, sizeof(d));
+			if (!isfinite(d))
+				continue;
+		} else {
+			uint64_t digits = rnd(&seed) % 17 + 1, m = r % 100000000000000000ULL;
+			uint64_t cap = 1;
+
+			while (digits-- > 0)
+				cap *= 10;
+			m %= cap;
+			d = (double)m / p10[rnd(&seed) % 13];
+			if (r & 1)
+				d = -d;
+		}
+		na = dh_num_fmt(d, a);
+		nb = fmt_ref(d, b);
+		if ((na != nb || memcmp(a, b, na) != 0) && bad++ < 5)
+			fprintf(stderr, "dh_num_fmt(%.17g): %.*s, expected %.*s\n", d, (int)na, a,
+				(int)nb, b);
+	}
+	CHECK(bad == 0);
+}
+
 static void
 test_xsum(void)
 {
@@ -399,6 +454,7 @@ main(void)
 {
 	test_parse();
 	test_fmt();
+	test_fmt_fast();
 	test_xsum();
 	test_variance();
 	test_hll();
