@@ -352,8 +352,8 @@ agg_parallel(struct agg *a, struct dh_win *w, struct dh_input *in, enum dh_forma
 struct pentry {
 	int64_t t;         /* the event time, ns */
 	struct dh_key key; /* the group */
-	uint32_t line;     /* in the chunk */
-	uint32_t rawlen, plen;
+	uint64_t rawlen, plen;
+	uint64_t line;     /* in the chunk */
 };
 
 struct oseq {
@@ -414,20 +414,20 @@ olane_one(void *ts, struct dh_pmap_job *job, const struct dh_record *rec)
 	dh_buf_reset(&l->proj);
 	for (i = 0; i < o->npaths; i++) {
 		struct dh_field f;
-		uint32_t n;
+		uint64_t n;
 
 		if (!dh_record_lookup(rec, o->paths[i], o->plens[i], '.', &f)) {
 			dh_buf_addc(&l->proj, (char)ABSENT);
 			continue;
 		}
-		n = (uint32_t)f.vlen;
+		n = f.vlen;
 		dh_buf_addc(&l->proj, (char)f.type);
 		dh_buf_add(&l->proj, &n, sizeof(n));
 		dh_buf_add(&l->proj, f.val, f.vlen);
 	}
-	e.line = (uint32_t)rec->line;
-	e.rawlen = o->keep_raw ? (uint32_t)rec->rawlen : 0;
-	e.plen = (uint32_t)l->proj.len;
+	e.line = rec->line;
+	e.rawlen = o->keep_raw ? rec->rawlen : 0;
+	e.plen = l->proj.len;
 	dh_out_write(&job->out, &e, sizeof(e));
 	dh_out_write(&job->out, rec->raw, e.rawlen);
 	dh_out_write(&job->out, l->proj.data, l->proj.len);
@@ -467,11 +467,11 @@ oseq_emit(void *arg, const char *p, size_t n)
 		memcpy(&e, p, sizeof(e));
 		dh_record_reset(&o->rec);
 		o->rec.raw = e.rawlen > 0 ? p + sizeof(e) : NULL;
-		o->rec.rawlen = e.rawlen;
+		o->rec.rawlen = (size_t)e.rawlen;
 		o->rec.line = o->in->line + e.line;
 		q = p + sizeof(e) + e.rawlen;
 		for (i = 0; i < o->npaths; i++) {
-			uint32_t len;
+			uint64_t len;
 
 			if ((unsigned char)*q == ABSENT) {
 				q++;

@@ -229,7 +229,7 @@ name_of(const struct part *pt, struct namer *nm, const struct dh_record *rec,
  * entry, the partition name and the record's bytes; the main thread
  * writes the entries to their partitions in input order, so every file
  * holds what a sequential run writes, and bad records reach --rejects in
- * order.  An entry: name length and record length (uint32_t each), the
+ * order.  An entry: name length and record length (uint64_t each), the
  * name, the record.
  */
 struct par {
@@ -276,14 +276,12 @@ static const char *
 lane_one(void *ts, struct dh_pmap_job *job, const struct dh_record *rec)
 {
 	struct lane *l = ts;
-	uint32_t len[2];
+	uint64_t len[2];
 
 	if (name_of(l->par->pt, &l->nm, rec, &l->err) != 0)
 		return l->err.data;
-	if (l->nm.name.len > UINT32_MAX || rec->rawlen > UINT32_MAX)
-		return "a record of 4 GiB or more";
-	len[0] = (uint32_t)l->nm.name.len;
-	len[1] = (uint32_t)rec->rawlen;
+	len[0] = l->nm.name.len;
+	len[1] = rec->rawlen;
 	dh_out_write(&job->out, len, sizeof(len));
 	dh_out_write(&job->out, l->nm.name.data, l->nm.name.len);
 	dh_out_write(&job->out, rec->raw, rec->rawlen);
@@ -316,7 +314,7 @@ lane_emit(void *arg, const char *b, size_t n)
 	struct par *p = arg;
 
 	while (n > 0) {
-		uint32_t len[2];
+		uint64_t len[2];
 
 		memcpy(len, b, sizeof(len));
 		dh_partset_write_raw(p->ps, b + sizeof(len), len[0], b + sizeof(len) + len[0],

@@ -167,7 +167,7 @@ dh_win_group_key(const struct dh_win *w, const struct dh_record *rec, struct dh_
 static void
 save_value(struct dh_buf *b, enum dh_vtype t, const char *p, size_t n)
 {
-	uint32_t len = (uint32_t)n;
+	uint64_t len = n;
 
 	dh_buf_addc(b, (char)t);
 	dh_buf_add(b, &len, sizeof(len));
@@ -333,7 +333,7 @@ render(struct dh_win *w, const struct dh_win_pane *p, struct dh_agg_state *st, i
 		add_time(w, "window_end", end);
 	}
 	for (i = 0; i < w->nkeys; i++) {
-		uint32_t len;
+		uint64_t len;
 
 		memcpy(&len, v + 1, sizeof(len));
 		dh_record_add(&w->orec, w->keys[i], w->klens[i], v + 1 + sizeof(len), len,
@@ -388,7 +388,7 @@ save(struct dh_win *w, struct dh_win_pane *p)
 	}
 	dh_buf_adds(&w->line, ",\"key\":[");
 	for (i = 0; i < w->nkeys; i++) {
-		uint32_t len;
+		uint64_t len;
 		enum dh_vtype t = (enum dh_vtype)v[0];
 
 		memcpy(&len, v + 1, sizeof(len));
