@@ -198,7 +198,7 @@ dh_csv_split_quoted(const char *line, size_t len, struct dh_record *rec)
 			const char *c = find_comma(p, e);
 			const char *fe = c ? c : e;
 
-			if (memchr(p, '"', (size_t)(fe - p)) != NULL)
+			if (fe > p && memchr(p, '"', (size_t)(fe - p)) != NULL)
 				goto slow;
 			dh_record_add(rec, NULL, 0, p, (size_t)(fe - p), DH_V_STR);
 			if (c == NULL)
