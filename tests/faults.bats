@@ -51,3 +51,9 @@ fault() {
 @test "dh-check recording results: a failing system call is exit 4 and leaves the manifest whole" {
 	fault check dh-check
 }
+
+@test "the parallel paths (FAULT_THREADS=2): dh-partition and dh-ingest, a failing system call is exit 4 with the committed version intact" {
+	capture env FAULT_THREADS=2 DH_BUILD="$ROOT/${BUILD:-build}" "$ROOT/scripts/fault-test" --points 5 partition ingest
+	assert_status 0
+	assert_out_match "^fault-test: dh-partition: [0-9]+ injected failures, every one exit 4 .*"$'\n'"fault-test: dh-ingest: [0-9]+ injected failures, every one exit 4 "
+}
