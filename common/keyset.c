@@ -26,23 +26,24 @@ dh_keyset_init(struct dh_keyset *s, int with_vals, size_t max_bytes)
 	s->max_bytes = max_bytes;
 }
 
+static size_t
+slot_bytes(const struct dh_keyset *s)
+{
+	return s->stride * sizeof(uint64_t);
+}
+
 void
 dh_keyset_release(struct dh_keyset *s)
 {
 	size_t stride = s->stride;
 	int with_vals = s->with_vals;
 
-	free(s->slots);
+	dh_big_free(s->slots, s->cap * slot_bytes(s));
 	memset(s, 0, sizeof(*s));
 	s->with_vals = with_vals;
 	s->stride = stride;
 }
 
-static size_t
-slot_bytes(const struct dh_keyset *s)
-{
-	return s->stride * sizeof(uint64_t);
-}
 
 size_t
 dh_keyset_bytes(const struct dh_keyset *s)
@@ -77,7 +78,7 @@ rehash(struct dh_keyset *s, size_t cap)
 		       "%zu distinct keys fill the memory allowed (--max-memory %zu MiB): "
 		       "growing the key table would take %zu MiB more",
 		       s->n, s->max_bytes >> 20, (cap * slot_bytes(s)) >> 20);
-	slots = calloc(cap, slot_bytes(s));
+	slots = cap > SIZE_MAX / slot_bytes(s) ? NULL : dh_big_calloc(cap * slot_bytes(s));
 	if (slots == NULL)
 		dh_die(DH_EXIT_IO, "out of memory for %zu keys (%zu MiB)", s->n,
 		       (cap * slot_bytes(s)) >> 20);
@@ -89,7 +90,7 @@ rehash(struct dh_keyset *s, size_t cap)
 		j = find(slots, w, mask, dh_keyset_key(s, i));
 		memcpy(slots + j * w, s->slots + i * w, w * sizeof(*slots));
 	}
-	free(s->slots);
+	dh_big_free(s->slots, s->cap * slot_bytes(s));
 	s->slots = slots;
 	s->cap = cap;
 }

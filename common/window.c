@@ -20,6 +20,25 @@ struct dh_win_pane {
 	int emitted, live;
 };
 
+/* A record added but not yet counted (see struct dh_win's lag). */
+struct dh_win_lag {
+	struct dh_key k;
+	uint64_t pos;
+	uint32_t g;         /* its group, once grouped */
+	struct dh_buf vals; /* its key values, for a new group */
+	/* its prepared numbers, per field (struct dh_agg_scratch's) */
+	int *present;
+	enum dh_num_kind *kind;
+	int64_t *iv;
+	double *dv;
+};
+
+/* Ring entries; a record is grouped LAG_B records after it is added and
+ * counted LAG_D after that (its state is prefetched LAG_D / 2 before). */
+#define LAG_N 32
+#define LAG_B 8
+#define LAG_D 12
+
 struct dh_win_heap {
 	int64_t t;
 	uint64_t seq;
@@ -96,6 +115,22 @@ dh_win_init(struct dh_win *w, const struct dh_agg_spec *agg, const struct dh_win
 	w->gfree = -1;
 	w->pfree = -1;
 	dh_keyset_init(&w->gset, 1, 0);
+	if (w->win.kind == DH_WIN_NONE) {
+		const unsigned nums = DH_AGG_NUM | DH_AGG_SQUARES | DH_AGG_SUM_V | DH_AGG_VALUES;
+		size_t i, nf = agg->nfields;
+
+		for (i = 0; i < nf && (agg->fields[i].needs & ~nums) == 0; i++)
+			;
+		if (i == nf) {
+			w->lag = dh_xcalloc(LAG_N, sizeof(*w->lag));
+			for (i = 0; i < LAG_N && nf > 0; i++) {
+				w->lag[i].present = dh_xreallocarray(NULL, nf, sizeof(int));
+				w->lag[i].kind = dh_xreallocarray(NULL, nf, sizeof(enum dh_num_kind));
+				w->lag[i].iv = dh_xreallocarray(NULL, nf, sizeof(int64_t));
+				w->lag[i].dv = dh_xreallocarray(NULL, nf, sizeof(double));
+			}
+		}
+	}
 }
 
 /* --- the heap of pane deadlines, by (time, creation) --- */
@@ -575,6 +610,97 @@ session_merge(struct dh_win *w, uint32_t g, int64_t start, int64_t end, int *cha
 	return keep;
 }
 
+/* --- the pipeline without a window (struct dh_win's lag) --- */
+
+/* Stage 1, the record just prepared: keep what counting it needs, and
+ * start loading its group's slot. */
+static void
+lag_add(struct dh_win *w, const struct dh_record *rec, struct dh_key k)
+{
+	struct dh_win_lag *e = &w->lag[w->lag_in % LAG_N];
+	size_t i, nf = w->agg->nfields;
+
+	e->k = k;
+	e->pos = w->pos;
+	dh_buf_reset(&e->vals);
+	for (i = 0; i < w->nkeys; i++) {
+		struct dh_field f;
+
+		if (dh_record_lookup(rec, w->keys[i], w->klens[i], '.', &f))
+			save_value(&e->vals, f.type, f.val, f.vlen);
+		else
+			save_value(&e->vals, DH_V_NULL, "null", 4);
+	}
+	if (nf > 0) {
+		memcpy(e->present, w->sc.present, nf * sizeof(*e->present));
+		memcpy(e->kind, w->sc.kind, nf * sizeof(*e->kind));
+		memcpy(e->iv, w->sc.iv, nf * sizeof(*e->iv));
+		memcpy(e->dv, w->sc.dv, nf * sizeof(*e->dv));
+	}
+	dh_keyset_prefetch(&w->gset, k);
+	w->lag_in++;
+}
+
+/* Stage 2: find (or make) the group, start loading its pane. */
+static void
+lag_group(struct dh_win *w)
+{
+	struct dh_win_lag *e = &w->lag[w->lag_b++ % LAG_N];
+	uint64_t *v;
+
+	if (dh_keyset_put(&w->gset, e->k, 0, &v)) {
+		uint64_t pos = w->pos;
+
+		*v = new_group(w, e->k, &e->vals);
+		/* groups and panes are made together: pane g is group g's */
+		w->pos = e->pos;
+		new_pane(w, (uint32_t)*v, 0, 0);
+		w->pos = pos;
+	}
+	e->g = (uint32_t)*v;
+	__builtin_prefetch(&w->panes[e->g]);
+}
+
+/* Stage 3: count the oldest grouped record, after starting to load the
+ * state of a later one. */
+static int
+lag_count(struct dh_win *w)
+{
+	struct dh_win_lag *e = &w->lag[w->lag_d % LAG_N];
+	size_t nf = w->agg->nfields;
+
+	if (w->lag_d + LAG_D / 2 < w->lag_b) {
+		const char *st = (const char *)w->panes[w->lag[(w->lag_d + LAG_D / 2) % LAG_N].g].st;
+		size_t size = sizeof(struct dh_agg_state) + nf * sizeof(struct dh_agg_fstate), o;
+
+		for (o = 0; o < size && o < 6 * 64; o += 64)
+			__builtin_prefetch(st + o, 1);
+	}
+	w->lag_d++;
+	if (nf > 0) {
+		memcpy(w->sc.present, e->present, nf * sizeof(*e->present));
+		memcpy(w->sc.kind, e->kind, nf * sizeof(*e->kind));
+		memcpy(w->sc.iv, e->iv, nf * sizeof(*e->iv));
+		memcpy(w->sc.dv, e->dv, nf * sizeof(*e->dv));
+	}
+	w->sc.pos = e->pos;
+	return count_in(w, (int32_t)e->g);
+}
+
+/* Count every record added: before anything reads the groups. */
+static int
+lag_flush(struct dh_win *w)
+{
+	if (w->lag == NULL)
+		return 0;
+	while (w->lag_b < w->lag_in)
+		lag_group(w);
+	while (w->lag_d < w->lag_b)
+		if (lag_count(w) != 0)
+			return -1;
+	return 0;
+}
+
 static int64_t
 floor_div(int64_t a, int64_t b)
 {
@@ -611,6 +737,15 @@ dh_win_add_at(struct dh_win *w, const struct dh_record *rec, int64_t t, struct d
 	w->sc.pos = w->pos;
 	switch (w->win.kind) {
 	case DH_WIN_NONE:
+		if (w->lag != NULL) {
+			lag_add(w, rec, gk);
+			w->pos++;
+			if (w->lag_in - w->lag_b > LAG_B)
+				lag_group(w);
+			if (w->lag_b - w->lag_d > LAG_D)
+				return lag_count(w);
+			return 0;
+		}
 		g = group_of(w, rec, gk);
 		/* without a window groups and panes are made together and
 		 * never freed: group g's pane is pane g */
@@ -783,6 +918,10 @@ dh_win_merge_line(struct dh_win *w, const char *p, size_t n)
 	size_t x;
 	int rc = -1, changed;
 
+	if (lag_flush(w) != 0) {
+		json_decref(j);
+		return -1;
+	}
 	if (j == NULL)
 		return bad_state(w, je.text);
 	key = json_object_get(j, "key");
@@ -874,6 +1013,8 @@ dh_win_absorb(struct dh_win *w, struct dh_win *from)
 	uint32_t k;
 	int rc = 0;
 
+	if (lag_flush(w) != 0 || lag_flush(from) != 0)
+		return -1;
 	for (k = 0; k < from->npanes && rc == 0; k++) {
 		struct dh_win_pane *q = &from->panes[k];
 		struct dh_key key = from->gkey[q->gid];
@@ -919,6 +1060,8 @@ dh_win_finish(struct dh_win *w)
 {
 	uint32_t k;
 
+	if (lag_flush(w) != 0)
+		return -1;
 	if (w->win.kind == DH_WIN_NONE) {
 		/* one group of all records: a result even for no records, as
 		 * SQL gives one row for SELECT count(*) */
@@ -978,6 +1121,14 @@ dh_win_release(struct dh_win *w)
 		}
 	for (k = 0; k < w->ngroups; k++)
 		free((char *)w->goff[k]);
+	for (k = 0; w->lag != NULL && k < LAG_N; k++) {
+		dh_buf_release(&w->lag[k].vals);
+		free(w->lag[k].present);
+		free(w->lag[k].kind);
+		free(w->lag[k].iv);
+		free(w->lag[k].dv);
+	}
+	free(w->lag);
 	free(w->panes);
 	free(w->heap);
 	free(w->ghead);

@@ -95,6 +95,13 @@ struct dh_win {
 	struct dh_buf err, scratch, line;
 	struct dh_record orec;
 	unsigned long long invalid; /* bad numbers skipped (--skip-invalid) */
+
+	/* Without a window, when the aggregates read only numbers, a record
+	 * is counted some records after it is added (a software pipeline:
+	 * its group's slot and state load from memory meanwhile).  Anything
+	 * that reads the groups first counts what is pending. */
+	struct dh_win_lag *lag; /* the ring, NULL: counted at once */
+	uint64_t lag_in, lag_b, lag_d; /* added, grouped, counted */
 };
 
 void dh_win_init(struct dh_win *w, const struct dh_agg_spec *agg, const struct dh_win_spec *win,

@@ -1,6 +1,9 @@
+/* MAP_ANONYMOUS, madvise */
+#define _DEFAULT_SOURCE
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "err.h"
 #include "xalloc.h"
@@ -63,4 +66,44 @@ dh_xmemdup(const void *p, size_t n)
 		memcpy(s, p, n);
 	s[n] = '\0';
 	return s;
+}
+
+#define HUGE_PAGE ((size_t)2 << 20)
+
+void *
+dh_big_calloc(size_t bytes)
+{
+	size_t len;
+	char *p, *a;
+
+	if (bytes < HUGE_PAGE)
+		return calloc(bytes ? bytes : 1, 1);
+	/* a 2 MiB aligned start: map one huge page more, unmap the rest */
+	len = bytes + HUGE_PAGE;
+	if (len < bytes)
+		return NULL;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	a = (char *)(((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+	if (a > p)
+		munmap(p, (size_t)(a - p));
+	if (p + len > a + bytes)
+		munmap(a + bytes, (size_t)(p + len - (a + bytes)));
+#ifdef MADV_HUGEPAGE
+	/* only advice: without huge pages it is ordinary memory */
+	(void)madvise(a, bytes, MADV_HUGEPAGE);
+#endif
+	return a;
+}
+
+void
+dh_big_free(void *p, size_t bytes)
+{
+	if (p == NULL)
+		return;
+	if (bytes < HUGE_PAGE)
+		free(p);
+	else
+		munmap(p, bytes);
 }

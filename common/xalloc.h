@@ -14,5 +14,13 @@ void *dh_xrealloc(void *p, size_t n);
 void *dh_xreallocarray(void *p, size_t nmemb, size_t size);
 char *dh_xstrdup(const char *s);
 char *dh_xmemdup(const void *p, size_t n); /* adds a NUL */
+/*
+ * Zeroed memory for a big table read at random (hash tables): from 2 MiB
+ * up it is mapped on its own with transparent huge pages asked for
+ * (madvise), so that random reads miss the TLB less.  NULL when out of
+ * memory.  Free with dh_big_free() and the same size.
+ */
+void *dh_big_calloc(size_t bytes);
+void dh_big_free(void *p, size_t bytes);
 
 #endif
