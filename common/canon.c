@@ -50,19 +50,26 @@ member_less(const char *base, const struct member *x, const struct member *y)
 	return c < 0 || (c == 0 && x->klen < y->klen);
 }
 
-/* An object or array, members in order (arrays) or sorted by key. */
+/* An object or array, members in order (arrays) or sorted by key:
+ * written straight into out, and put in order there when the keys came
+ * out of order. */
 static void
-put_nested(struct dh_buf *out, enum dh_vtype type, const char *p, size_t n)
+put_nested(struct dh_buf *out, enum dh_vtype type, const char *p, size_t n,
+	   struct dh_buf *scratch)
 {
 	struct dh_json_iter it;
-	struct dh_buf mem = DH_BUF_INIT, scratch = DH_BUF_INIT;
 	struct member few[16], *ms = few;
-	size_t nm = 0, cap = 16, i, j;
+	size_t nm = 0, cap = 16, i, j, count_at, base;
 	const char *key, *val;
 	size_t klen, vlen;
 	enum dh_vtype vt;
+	uint64_t count;
 	int sorted = 1;
 
+	dh_buf_addc(out, type == DH_V_OBJ ? T_OBJ : T_ARR);
+	count_at = out->len;
+	put_len(out, 0); /* the member count, once known */
+	base = out->len;
 	dh_json_iter_init(&it, p, n);
 	while (dh_json_iter_next(&it, &key, &klen, &val, &vlen, &vt)) {
 		if (nm == cap) {
@@ -74,37 +81,38 @@ put_nested(struct dh_buf *out, enum dh_vtype type, const char *p, size_t n)
 				ms = dh_xreallocarray(ms, cap, sizeof(*ms));
 			}
 		}
-		ms[nm].off = mem.len;
+		ms[nm].off = out->len - base;
 		if (key != NULL)
-			put_jstr(&mem, key, klen, &scratch);
-		ms[nm].klen = mem.len - ms[nm].off;
-		dh_canon_value(&mem, vt, val, vlen, &scratch);
-		ms[nm].len = mem.len - ms[nm].off;
-		if (type == DH_V_OBJ && nm > 0 && !member_less(mem.data, &ms[nm - 1], &ms[nm]))
+			put_jstr(out, key, klen, scratch);
+		ms[nm].klen = out->len - base - ms[nm].off;
+		dh_canon_value(out, vt, val, vlen, scratch);
+		ms[nm].len = out->len - base - ms[nm].off;
+		if (type == DH_V_OBJ && nm > 0 &&
+		    !member_less(out->data + base, &ms[nm - 1], &ms[nm]))
 			sorted = 0;
 		nm++;
 	}
-	dh_buf_addc(out, type == DH_V_OBJ ? T_OBJ : T_ARR);
-	put_len(out, nm);
-	if (sorted) {
-		/* arrays, and objects whose keys come in order: as they are */
-		dh_buf_add(out, mem.data, mem.len);
-	} else {
-		/* insertion sort: objects have few members */
+	count = nm;
+	memcpy(out->data + count_at, &count, sizeof(count));
+	if (!sorted) {
+		/* insertion sort (objects have few members), then the members
+		 * again in that order */
+		char *mem = dh_xmemdup(out->data + base, out->len - base);
+
 		for (i = 1; i < nm; i++) {
 			struct member m = ms[i];
 
-			for (j = i; j > 0 && member_less(mem.data, &m, &ms[j - 1]); j--)
+			for (j = i; j > 0 && member_less(mem, &m, &ms[j - 1]); j--)
 				ms[j] = ms[j - 1];
 			ms[j] = m;
 		}
+		out->len = base;
 		for (i = 0; i < nm; i++)
-			dh_buf_add(out, mem.data + ms[i].off, ms[i].len);
+			dh_buf_add(out, mem + ms[i].off, ms[i].len);
+		free(mem);
 	}
 	if (ms != few)
 		free(ms);
-	dh_buf_release(&mem);
-	dh_buf_release(&scratch);
 }
 
 void
@@ -119,7 +127,7 @@ dh_canon_value(struct dh_buf *out, enum dh_vtype type, const char *val, size_t v
 	case DH_V_FALSE: dh_buf_addc(out, T_FALSE); break;
 	case DH_V_NULL: dh_buf_addc(out, T_NULL); break;
 	case DH_V_OBJ:
-	case DH_V_ARR: put_nested(out, type, val, vlen); break;
+	case DH_V_ARR: put_nested(out, type, val, vlen, scratch); break;
 	}
 }
 

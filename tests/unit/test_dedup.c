@@ -64,6 +64,54 @@ canon(void)
 }
 
 static void
+put64(struct dh_buf *b, uint64_t v)
+{
+	dh_buf_add(b, &v, sizeof(v));
+}
+
+/* The canonical bytes themselves: keys in --seen files are their hashes,
+ * so they must not change from one version to the next. */
+static void
+canon_bytes(void)
+{
+	const char *line = "{\"b\":{\"y\":1,\"x\":[true,\"\\u0041\"]},\"a\":\"s\"}";
+	struct dh_reader r;
+	struct dh_record rec = DH_RECORD_INIT;
+	struct dh_canon c = DH_CANON_INIT;
+	struct dh_buf want = DH_BUF_INIT;
+
+	put64(&want, 2); /* fields, sorted by name */
+	put64(&want, 1);
+	dh_buf_add(&want, "as", 2);
+	put64(&want, 1);
+	dh_buf_addc(&want, 's');
+	put64(&want, 1);
+	dh_buf_add(&want, "bo", 2); /* an object of 2 members, sorted */
+	put64(&want, 2);
+	dh_buf_addc(&want, 's');
+	put64(&want, 1);
+	dh_buf_add(&want, "xa", 2); /* an array of 2 */
+	put64(&want, 2);
+	dh_buf_add(&want, "ts", 2);
+	put64(&want, 1);
+	dh_buf_addc(&want, 'A');
+	dh_buf_addc(&want, 's');
+	put64(&want, 1);
+	dh_buf_add(&want, "yn", 2);
+	put64(&want, 1);
+	dh_buf_addc(&want, '1');
+	memset(&r, 0, sizeof(r));
+	dh_reader_open(&r, NULL, DH_FMT_JSONL, 0);
+	CHECK(dh_reader_jsonl_line(&r, line, strlen(line), 1, &rec) == 1);
+	dh_canon_record(&c, &rec);
+	CHECK(c.out.len == want.len && memcmp(c.out.data, want.data, want.len) == 0);
+	dh_reader_close(&r);
+	dh_record_release(&rec);
+	dh_canon_release(&c);
+	dh_buf_release(&want);
+}
+
+static void
 keyset(void)
 {
 	struct dh_keyset s;
@@ -138,6 +186,7 @@ int
 main(void)
 {
 	canon();
+	canon_bytes();
 	keyset();
 	duration();
 	return unit_done("test_dedup");
