@@ -235,9 +235,6 @@ struct par {
 	struct agg *a;
 	struct dh_win *w;
 	const char *name;
-	unsigned rflags;
-	enum dh_format fmt;
-	const struct dh_reader *header;
 	uint64_t base; /* the first chunk's number */
 	pthread_mutex_t mu;
 	struct lane **lanes;
@@ -246,10 +243,8 @@ struct par {
 
 struct lane {
 	struct par *par;
-	struct dh_reader r;
-	struct dh_record rec;
 	struct dh_win w;
-	uint64_t maxseq, idx;
+	uint64_t maxseq, idx, seq; /* seq: the chunk being read */
 };
 
 static void *
@@ -275,33 +270,18 @@ lane_done(void *ts)
 }
 
 static const char *
-lane_one(void *ts, struct dh_pmap_job *job, const struct dh_record *rec)
+lane_one(void *ts, struct dh_pmap_job *job, struct dh_record *rec)
 {
 	struct lane *l = ts;
 
+	if (job->seq != l->seq) { /* a new chunk */
+		l->seq = job->seq;
+		l->idx = 0;
+		if (job->seq > l->maxseq)
+			l->maxseq = job->seq;
+	}
 	l->w.pos = ((l->par->base + job->seq) << POS_BITS) | l->idx++;
 	return dh_win_add(&l->w, rec) != 0 ? l->w.err.data : NULL;
-}
-
-static void
-lane_work(void *ts, struct dh_pmap_job *job)
-{
-	struct lane *l = ts;
-
-	if (job->seq > l->maxseq)
-		l->maxseq = job->seq;
-	l->idx = 0;
-	dh_pmap_each(job, l->par->name, l->par->fmt, l->par->rflags, l->par->header, &l->r,
-		     &l->rec, lane_one, l);
-}
-
-static void
-lane_bad(void *arg, unsigned long long line, const char *raw, size_t rawlen, const char *reason)
-{
-	struct par *p = arg;
-
-	p->a->st.rejected++;
-	dh_reject(&p->a->rj, p->name, line, raw, rawlen, reason);
 }
 
 static void
@@ -309,8 +289,9 @@ agg_parallel(struct agg *a, struct dh_win *w, struct dh_input *in, enum dh_forma
 	     const struct dh_reader *r, unsigned rflags)
 {
 	struct par p;
-	struct dh_pmap_ops ops = {lane_new, lane_done, lane_work, lane_bad, &p,
-				  fmt == DH_FMT_CSV ? dh_csv_cut : NULL, NULL, &a->pg};
+	struct dh_pmap_src src = {in->loc.name, fmt, rflags, 0, dh_format_delimited(fmt) ? r : NULL,
+				  &a->rj, &a->st.rejected};
+	struct dh_pmap_rec_ops ops = {lane_new, lane_done, lane_one, NULL, &p};
 	uint64_t maxseq = 0;
 	size_t i;
 
@@ -318,12 +299,10 @@ agg_parallel(struct agg *a, struct dh_win *w, struct dh_input *in, enum dh_forma
 	p.a = a;
 	p.w = w;
 	p.name = in->loc.name;
-	p.rflags = rflags;
-	p.fmt = fmt;
-	p.header = dh_format_delimited(fmt) ? r : NULL;
 	p.base = (w->pos >> POS_BITS) + 1;
 	pthread_mutex_init(&p.mu, NULL);
-	dh_pmap_lines(in, a->nthreads, &ops, &a->out, &a->st.records_in, &a->st.records_out);
+	dh_pmap_records(in, a->nthreads, &src, &ops, &a->pg, &a->out, &a->st.records_in,
+			&a->st.records_out);
 	for (i = 0; i < p.nlanes; i++) {
 		struct lane *l = p.lanes[i];
 
@@ -332,7 +311,6 @@ agg_parallel(struct agg *a, struct dh_win *w, struct dh_input *in, enum dh_forma
 		if (l->maxseq > maxseq)
 			maxseq = l->maxseq;
 		dh_win_release(&l->w);
-		dh_record_release(&l->rec);
 		free(l);
 	}
 	w->pos = (p.base + maxseq + 1) << POS_BITS;
@@ -361,9 +339,7 @@ struct oseq {
 	struct dh_win *w;
 	struct dh_input *in;
 	const char *name;
-	unsigned rflags;
 	enum dh_format fmt;
-	const struct dh_reader *header;
 	char **paths; /* borrowed from w and the spec */
 	size_t *plens, npaths;
 	int keep_raw; /* entries carry the raw record, for --late and --rejects */
@@ -372,8 +348,6 @@ struct oseq {
 
 struct olane {
 	struct oseq *o;
-	struct dh_reader r;
-	struct dh_record rec;
 	struct dh_buf proj, scratch, err;
 	struct dh_canon canon;
 };
@@ -392,7 +366,6 @@ olane_free(void *ts)
 {
 	struct olane *l = ts;
 
-	dh_record_release(&l->rec);
 	dh_buf_release(&l->proj);
 	dh_buf_release(&l->scratch);
 	dh_buf_release(&l->err);
@@ -401,7 +374,7 @@ olane_free(void *ts)
 }
 
 static const char *
-olane_one(void *ts, struct dh_pmap_job *job, const struct dh_record *rec)
+olane_one(void *ts, struct dh_pmap_job *job, struct dh_record *rec)
 {
 	struct olane *l = ts;
 	const struct oseq *o = l->o;
@@ -432,24 +405,6 @@ olane_one(void *ts, struct dh_pmap_job *job, const struct dh_record *rec)
 	dh_out_write(&job->out, rec->raw, e.rawlen);
 	dh_out_write(&job->out, l->proj.data, l->proj.len);
 	return NULL;
-}
-
-static void
-olane_work(void *ts, struct dh_pmap_job *job)
-{
-	struct olane *l = ts;
-
-	dh_pmap_each(job, l->o->name, l->o->fmt, l->o->rflags, l->o->header, &l->r, &l->rec,
-		     olane_one, l);
-}
-
-static void
-oseq_bad(void *arg, unsigned long long line, const char *raw, size_t rawlen, const char *reason)
-{
-	struct oseq *o = arg;
-
-	o->a->st.rejected++;
-	dh_reject(&o->a->rj, o->name, line, raw, rawlen, reason);
 }
 
 /* Main thread, in order: whole entries; o->in->line is the chunk's first
@@ -502,8 +457,9 @@ agg_ordered(struct agg *a, struct dh_win *w, struct dh_input *in, enum dh_format
 	    const struct dh_reader *r, unsigned rflags)
 {
 	struct oseq o;
-	struct dh_pmap_ops ops = {olane_new, olane_free, olane_work, oseq_bad, &o,
-				  fmt == DH_FMT_CSV ? dh_csv_cut : NULL, oseq_emit, &a->pg};
+	struct dh_pmap_src src = {in->loc.name, fmt, rflags, 0, dh_format_delimited(fmt) ? r : NULL,
+				  &a->rj, &a->st.rejected};
+	struct dh_pmap_rec_ops ops = {olane_new, olane_free, olane_one, oseq_emit, &o};
 	unsigned long long out_unused = 0;
 	size_t i;
 
@@ -512,9 +468,7 @@ agg_ordered(struct agg *a, struct dh_win *w, struct dh_input *in, enum dh_format
 	o.w = w;
 	o.in = in;
 	o.name = in->loc.name;
-	o.rflags = rflags;
 	o.fmt = fmt;
-	o.header = dh_format_delimited(fmt) ? r : NULL;
 	/* without them a bad record stops the run, and its message needs
 	 * only the line: leaving the raw bytes out keeps entries small */
 	o.keep_raw = a->late_path != NULL || a->rj.path != NULL;
@@ -522,7 +476,8 @@ agg_ordered(struct agg *a, struct dh_win *w, struct dh_input *in, enum dh_format
 		add_path(&o, w->keys[i], w->klens[i]);
 	for (i = 0; i < w->agg->nfields; i++)
 		add_path(&o, w->agg->fields[i].path, w->agg->fields[i].plen);
-	dh_pmap_lines(in, a->nthreads, &ops, &a->out, &a->st.records_in, &out_unused);
+	dh_pmap_records(in, a->nthreads, &src, &ops, &a->pg, &a->out, &a->st.records_in,
+			&out_unused);
 	free(o.paths);
 	free(o.plens);
 	dh_record_release(&o.rec);

@@ -75,11 +75,9 @@ static const struct dh_cmd cmd = {
 /* What converting a record needs of its own: one per thread. */
 struct lane {
 	struct dh_writer w; /* the main writer, or a clone of it */
-	struct dh_reader r; /* workers: parses lines */
-	struct dh_record rec, flat, sel;
+	struct dh_record flat, sel;
 	struct dh_buf err;
 	const struct conv *c; /* workers: the settings, read-only */
-	const struct par *par; /* workers: the file */
 	int scanflat;         /* the reader flattened already */
 };
 
@@ -263,24 +261,15 @@ convert_one(struct conv *c, struct dh_record *rec, const char *name)
 }
 
 /* Workers of the parallel path (common/pmap). */
-struct par {
-	struct conv *c;
-	const char *name;
-	unsigned rflags;
-	enum dh_format fmt;
-	const struct dh_reader *header; /* CSV and TSV: the file's header */
-};
-
 static void *
 lane_new(void *arg)
 {
-	struct par *p = arg;
+	struct conv *c = arg;
 	struct lane *l = dh_xcalloc(1, sizeof(*l));
 
-	l->c = p->c;
-	l->par = p;
-	l->scanflat = p->c->main.scanflat;
-	dh_writer_clone(&p->c->main.w, &l->w, NULL);
+	l->c = c;
+	l->scanflat = c->main.scanflat;
+	dh_writer_clone(&c->main.w, &l->w, NULL);
 	return l;
 }
 
@@ -290,58 +279,23 @@ lane_free(void *ts)
 	struct lane *l = ts;
 
 	dh_writer_release(&l->w);
-	dh_record_release(&l->rec);
 	dh_record_release(&l->flat);
 	dh_record_release(&l->sel);
 	dh_buf_release(&l->err);
 	free(l);
 }
 
-/* A chunk of whole records, read as a small input of its own. */
-static void
-lane_work(void *ts, struct dh_pmap_job *job)
+/* Worker: a record of a chunk. */
+static const char *
+lane_one(void *ts, struct dh_pmap_job *job, struct dh_record *rec)
 {
 	struct lane *l = ts;
-	const struct conv *c = l->c;
-	struct dh_input in;
-	int rc;
 
 	l->w.out = &job->out;
-	dh_input_open_mem(&in, job->in, job->inlen, l->par->name);
-	dh_reader_open(&l->r, &in, l->par->fmt, l->par->rflags);
-	l->r.sep = c->sep;
-	if (l->par->header != NULL) {
-		if (!l->par->header->have_header)
-			dh_die(DH_EXIT_IO, "internal error: a chunk without its header");
-		dh_reader_share_header(&l->r, l->par->header);
-	}
-	while ((rc = dh_read(&l->r, &l->rec)) != 0) {
-		job->records_in++;
-		if (rc < 0) {
-			dh_pmap_bad(job, l->rec.line, l->rec.raw, l->rec.rawlen,
-				    l->r.err.data);
-			continue;
-		}
-		if (convert(c, l, &l->rec) != 0) {
-			dh_pmap_bad(job, l->rec.line, l->rec.raw, l->rec.rawlen,
-				    l->err.data);
-			continue;
-		}
-		job->records_out++;
-	}
-	job->lines = in.line;
-	dh_reader_close(&l->r);
-	dh_input_close(&in);
-}
-
-static void
-lane_bad(void *arg, unsigned long long line, const char *raw, size_t rawlen,
-	 const char *reason)
-{
-	struct par *p = arg;
-
-	p->c->st.rejected++;
-	dh_reject(&p->c->rj, p->name, line, raw, rawlen, reason);
+	if (convert(l->c, l, rec) != 0)
+		return l->err.data;
+	job->records_out++;
+	return NULL;
 }
 
 /*
@@ -406,13 +360,13 @@ convert_file(struct conv *c, const char *path, unsigned rflags, int first)
 		convert_one(c, &rec, in.loc.name);
 	}
 	if (par && c->main.w.nrec > 0) {
-		struct par p = {c, in.loc.name, rflags, fmt,
-				dh_format_delimited(fmt) ? &r : NULL};
-		struct dh_pmap_ops ops = {lane_new, lane_free, lane_work, lane_bad,
-					  &p, fmt == DH_FMT_CSV ? dh_csv_cut : NULL, NULL, &c->pg};
+		struct dh_pmap_src src = {in.loc.name, fmt, rflags, c->sep,
+					  dh_format_delimited(fmt) ? &r : NULL, &c->rj,
+					  &c->st.rejected};
+		struct dh_pmap_rec_ops ops = {lane_new, lane_free, lane_one, NULL, c};
 
-		dh_pmap_lines(&in, c->nthreads, &ops, &c->out, &c->st.records_in,
-			      &c->st.records_out);
+		dh_pmap_records(&in, c->nthreads, &src, &ops, &c->pg, &c->out,
+				&c->st.records_in, &c->st.records_out);
 	}
 	/* a CSV or TSV of only a header still has its columns */
 	if (r.have_header && !c->main.w.have_cols && dh_format_delimited(c->to) && !c->union_cols)
@@ -439,7 +393,6 @@ release(struct conv *c)
 	dh_hashmap_release(&c->ucols);
 	dh_record_release(&c->main.flat);
 	dh_record_release(&c->main.sel);
-	dh_record_release(&c->main.rec);
 	dh_buf_release(&c->main.err);
 }
 

@@ -342,15 +342,10 @@ struct entry {
 struct par {
 	struct dedup *d;
 	const char *name;
-	unsigned rflags;
-	enum dh_format fmt;
-	const struct dh_reader *header; /* CSV and TSV: the file's header */
 };
 
 struct lane {
 	const struct par *par;
-	struct dh_reader r;
-	struct dh_record rec;
 	struct keyer km;
 };
 
@@ -368,13 +363,12 @@ lane_free(void *ts)
 {
 	struct lane *l = ts;
 
-	dh_record_release(&l->rec);
 	keyer_release(&l->km);
 	free(l);
 }
 
 static const char *
-lane_one(void *ts, struct dh_pmap_job *job, const struct dh_record *rec)
+lane_one(void *ts, struct dh_pmap_job *job, struct dh_record *rec)
 {
 	struct lane *l = ts;
 	const struct dedup *d = l->par->d;
@@ -391,25 +385,6 @@ lane_one(void *ts, struct dh_pmap_job *job, const struct dh_record *rec)
 	dh_out_write(&job->out, &e, sizeof(e));
 	dh_out_write(&job->out, rec->raw, rec->rawlen);
 	return NULL;
-}
-
-static void
-lane_work(void *ts, struct dh_pmap_job *job)
-{
-	struct lane *l = ts;
-
-	dh_pmap_each(job, l->par->name, l->par->fmt, l->par->rflags, l->par->header, &l->r,
-		     &l->rec, lane_one, l);
-}
-
-static void
-lane_bad(void *arg, unsigned long long line, const char *raw, size_t rawlen,
-	 const char *reason)
-{
-	const struct par *p = arg;
-
-	p->d->st.rejected++;
-	dh_reject(&p->d->rj, p->name, line, raw, rawlen, reason);
 }
 
 /* Start loading the set's slot of entry p's key; the next entry. */
@@ -516,13 +491,15 @@ dedup_file(struct dedup *d, const char *path, unsigned rflags, size_t ninputs, i
 	}
 	header_of(d, &r);
 	if (par && nread > 0) {
-		struct par p = {d, in.loc.name, rflags, fmt, dh_format_delimited(fmt) ? &r : NULL};
-		struct dh_pmap_ops ops = {lane_new, lane_free, lane_work, lane_bad, &p,
-					  fmt == DH_FMT_CSV ? dh_csv_cut : NULL, lane_emit, &d->pg};
+		struct par p = {d, in.loc.name};
+		struct dh_pmap_src src = {in.loc.name, fmt, rflags, 0,
+					  dh_format_delimited(fmt) ? &r : NULL, &d->rj,
+					  &d->st.rejected};
+		struct dh_pmap_rec_ops ops = {lane_new, lane_free, lane_one, lane_emit, &p};
 		unsigned long long out_unused = 0;
 
-		dh_pmap_lines(&in, d->nthreads, &ops, &d->out.out, &d->st.records_in,
-			      &out_unused);
+		dh_pmap_records(&in, d->nthreads, &src, &ops, &d->pg, &d->out.out,
+				&d->st.records_in, &out_unused);
 	}
 	d->st.bytes_in += in.bytes_raw;
 	dh_reader_close(&r);

@@ -369,66 +369,13 @@ copy_source(struct ingest *ig, struct bytes_in *src_in, const char *name,
  * thread reads (decompresses) chunks, the workers check their records;
  * bad ones reach the main thread in input order, as in a serial pass.
  */
-struct vpar {
-	struct ingest *ig;
-	const char *name;
-	enum dh_format fmt;
-	unsigned rflags;
-	const struct dh_reader *header;
-	int *bad;
-};
-
-struct vlane {
-	struct vpar *vp;
-	struct dh_reader r;
-	struct dh_record rec;
-};
-
-static void *
-vlane_new(void *arg)
-{
-	struct vlane *l = dh_xcalloc(1, sizeof(*l));
-
-	l->vp = arg;
-	return l;
-}
-
-static void
-vlane_free(void *ts)
-{
-	struct vlane *l = ts;
-
-	dh_record_release(&l->rec);
-	free(l);
-}
-
 static const char *
-vlane_one(void *ts, struct dh_pmap_job *job, const struct dh_record *rec)
+good_record(void *ts, struct dh_pmap_job *job, struct dh_record *rec)
 {
 	(void)ts;
 	(void)rec;
 	job->records_out++; /* a good record */
 	return NULL;
-}
-
-static void
-vlane_work(void *ts, struct dh_pmap_job *job)
-{
-	struct vlane *l = ts;
-
-	dh_pmap_each(job, l->vp->name, l->vp->fmt, l->vp->rflags, l->vp->header, &l->r,
-		     &l->rec, vlane_one, l);
-}
-
-static void
-vlane_bad(void *arg, unsigned long long line, const char *raw, size_t rawlen,
-	  const char *reason)
-{
-	struct vpar *vp = arg;
-
-	vp->ig->st.rejected++;
-	*vp->bad = 1;
-	dh_reject(&vp->ig->rj, vp->name, line, raw, rawlen, reason);
 }
 
 /*
@@ -488,16 +435,19 @@ validate(struct ingest *ig, struct landed *l, const char *given,
 			l->records++;
 		}
 		if (par && l->records > 0) {
-			struct vpar vp = {ig, given, fmt, ig->rflags,
-					  dh_format_delimited(fmt) ? &r : NULL, &bad};
-			struct dh_pmap_ops ops = {vlane_new, vlane_free, vlane_work, vlane_bad, &vp,
-						  fmt == DH_FMT_CSV ? dh_csv_cut : NULL, NULL,
-						  &ig->pg};
+			struct dh_pmap_src src = {given, fmt, ig->rflags, 0,
+						  dh_format_delimited(fmt) ? &r : NULL, &ig->rj,
+						  &ig->st.rejected};
+			struct dh_pmap_rec_ops ops = {NULL, NULL, good_record, NULL, NULL};
+			unsigned long long rejected = ig->st.rejected;
 			struct dh_out none;
 
 			dh_out_open_mem(&none); /* workers write nothing */
-			dh_pmap_lines(&in, nthreads, &ops, &none, &ig->st.records_in, &l->records);
+			dh_pmap_records(&in, nthreads, &src, &ops, &ig->pg, &none, &ig->st.records_in,
+					&l->records);
 			dh_out_close(&none);
+			if (ig->st.rejected > rejected)
+				bad = 1;
 		}
 		dh_reader_close(&r);
 		dh_input_close(&in);

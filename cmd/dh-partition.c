@@ -235,20 +235,12 @@ name_of(const struct part *pt, struct namer *nm, const struct dh_record *rec,
 struct par {
 	const struct part *pt;
 	struct dh_partset *ps;
-	const char *name;
-	unsigned rflags;
-	enum dh_format fmt;
-	const struct dh_reader *header;
-	struct dh_stats *st;
-	struct dh_rejects *rj;
 };
 
 struct lane {
 	struct par *par;
 	struct namer nm;
 	struct dh_buf err;
-	struct dh_reader r;
-	struct dh_record rec;
 };
 
 static void *
@@ -268,12 +260,11 @@ lane_free(void *ts)
 	dh_buf_release(&l->nm.name);
 	dh_buf_release(&l->nm.tmp);
 	dh_buf_release(&l->err);
-	dh_record_release(&l->rec);
 	free(l);
 }
 
 static const char *
-lane_one(void *ts, struct dh_pmap_job *job, const struct dh_record *rec)
+lane_one(void *ts, struct dh_pmap_job *job, struct dh_record *rec)
 {
 	struct lane *l = ts;
 	uint64_t len[2];
@@ -287,24 +278,6 @@ lane_one(void *ts, struct dh_pmap_job *job, const struct dh_record *rec)
 	dh_out_write(&job->out, rec->raw, rec->rawlen);
 	job->records_out++;
 	return NULL;
-}
-
-static void
-lane_work(void *ts, struct dh_pmap_job *job)
-{
-	struct lane *l = ts;
-
-	dh_pmap_each(job, l->par->name, l->par->fmt, l->par->rflags, l->par->header, &l->r,
-		     &l->rec, lane_one, l);
-}
-
-static void
-lane_bad(void *arg, unsigned long long line, const char *raw, size_t rawlen, const char *reason)
-{
-	struct par *p = arg;
-
-	p->st->rejected++;
-	dh_reject(p->rj, p->name, line, raw, rawlen, reason);
 }
 
 /* Main thread, in order: whole entries. */
@@ -547,15 +520,15 @@ main(int argc, char **argv)
 			st.records_out++;
 		}
 		if (par && st.records_out > done) {
-			struct par p = {&pt, &ps, in.loc.name, rflags, fmt,
-					dh_format_delimited(fmt) ? &r : NULL, &st, &rj};
-			struct dh_pmap_ops ops = {lane_new, lane_free, lane_work, lane_bad, &p,
-						  fmt == DH_FMT_CSV ? dh_csv_cut : NULL, lane_emit,
-						  &pg};
+			struct par p = {&pt, &ps};
+			struct dh_pmap_src src = {in.loc.name, fmt, rflags, 0,
+						  dh_format_delimited(fmt) ? &r : NULL, &rj, &st.rejected};
+			struct dh_pmap_rec_ops ops = {lane_new, lane_free, lane_one, lane_emit, &p};
 			struct dh_out none;
 
 			dh_out_open_mem(&none); /* lane_emit writes the entries */
-			dh_pmap_lines(&in, nthreads, &ops, &none, &st.records_in, &st.records_out);
+			dh_pmap_records(&in, nthreads, &src, &ops, &pg, &none, &st.records_in,
+					&st.records_out);
 			dh_out_close(&none);
 		}
 		st.bytes_in += in.bytes_raw;

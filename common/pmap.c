@@ -381,20 +381,25 @@ dh_pmap_lines(struct dh_input *in, int nthreads, const struct dh_pmap_ops *ops,
 	pthread_cond_destroy(&pm.cv_done);
 }
 
-void
-dh_pmap_each(struct dh_pmap_job *job, const char *name, enum dh_format fmt, unsigned rflags,
-	     const struct dh_reader *header, struct dh_reader *r, struct dh_record *rec,
-	     const char *(*each)(void *arg, struct dh_pmap_job *job, const struct dh_record *rec),
-	     void *arg)
+/* The records of job's chunk: each good one to each(), which returns
+ * NULL or why it is bad; bad ones to dh_pmap_bad().  Counts
+ * job->records_in and sets job->lines. */
+static void
+each_record(struct dh_pmap_job *job, const struct dh_pmap_src *src, struct dh_reader *r,
+	    struct dh_record *rec,
+	    const char *(*each)(void *arg, struct dh_pmap_job *job, struct dh_record *rec),
+	    void *arg)
 {
 	struct dh_input in;
 	const char *why;
 	int rc;
 
-	dh_input_open_mem(&in, job->in, job->inlen, name);
-	dh_reader_open(r, &in, fmt, rflags);
-	if (header != NULL)
-		dh_reader_share_header(r, header);
+	dh_input_open_mem(&in, job->in, job->inlen, src->name);
+	dh_reader_open(r, &in, src->fmt, src->rflags);
+	if (src->sep != 0)
+		r->sep = src->sep;
+	if (src->header != NULL)
+		dh_reader_share_header(r, src->header);
 	while ((rc = dh_read(r, rec)) != 0) {
 		job->records_in++;
 		why = rc < 0 ? r->err.data : each(arg, job, rec);
@@ -404,4 +409,77 @@ dh_pmap_each(struct dh_pmap_job *job, const char *name, enum dh_format fmt, unsi
 	job->lines = in.line;
 	dh_reader_close(r);
 	dh_input_close(&in);
+}
+
+struct rec_ctx {
+	const struct dh_pmap_src *src;
+	const struct dh_pmap_rec_ops *ops;
+};
+
+struct rec_lane {
+	const struct rec_ctx *ctx;
+	void *ts; /* the caller's */
+	struct dh_reader r;
+	struct dh_record rec;
+};
+
+static void *
+rec_tinit(void *arg)
+{
+	const struct rec_ctx *ctx = arg;
+	struct rec_lane *l = dh_xcalloc(1, sizeof(*l));
+
+	l->ctx = ctx;
+	l->ts = ctx->ops->tinit != NULL ? ctx->ops->tinit(ctx->ops->arg) : NULL;
+	return l;
+}
+
+static void
+rec_tfree(void *ts)
+{
+	struct rec_lane *l = ts;
+
+	if (l->ctx->ops->tfree != NULL)
+		l->ctx->ops->tfree(l->ts);
+	dh_record_release(&l->rec);
+	free(l);
+}
+
+static void
+rec_work(void *ts, struct dh_pmap_job *job)
+{
+	struct rec_lane *l = ts;
+
+	each_record(job, l->ctx->src, &l->r, &l->rec, l->ctx->ops->each, l->ts);
+}
+
+static void
+rec_bad(void *arg, unsigned long long line, const char *raw, size_t rawlen, const char *reason)
+{
+	const struct rec_ctx *ctx = arg;
+
+	(*ctx->src->rejected)++;
+	dh_reject(ctx->src->rj, ctx->src->name, line, raw, rawlen, reason);
+}
+
+static void
+rec_emit(void *arg, const char *p, size_t n)
+{
+	const struct rec_ctx *ctx = arg;
+
+	ctx->ops->emit(ctx->ops->arg, p, n);
+}
+
+void
+dh_pmap_records(struct dh_input *in, int nthreads, const struct dh_pmap_src *src,
+		const struct dh_pmap_rec_ops *ops, struct dh_progress *progress,
+		struct dh_out *out, unsigned long long *records_in,
+		unsigned long long *records_out)
+{
+	struct rec_ctx ctx = {src, ops};
+	struct dh_pmap_ops po = {rec_tinit, rec_tfree, rec_work, rec_bad, &ctx,
+				 src->fmt == DH_FMT_CSV ? dh_csv_cut : NULL,
+				 ops->emit != NULL ? rec_emit : NULL, progress};
+
+	dh_pmap_lines(in, nthreads, &po, out, records_in, records_out);
 }

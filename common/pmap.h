@@ -2,8 +2,9 @@
  * pmap: a line-oriented input processed in chunks by worker threads, the
  * results delivered in input order.  For per-record maps over formats
  * whose records end at known newlines (JSON lines and TSV; CSV through a
- * quote-counting cut): dh-convert uses it on big regular files, where a
- * chunk never waits for input.
+ * quote-counting cut): dh-convert, dh-dedup, dh-agg, dh-partition and
+ * dh-ingest use it on big regular files (dh-ingest on what it
+ * decompresses), through dh_pmap_records() below.
  *
  * The caller's work function turns a chunk of whole lines into output
  * bytes (job->out) and bad records (dh_pmap_bad); the main thread writes
@@ -24,6 +25,7 @@
 #include "reader.h"
 #include "out.h"
 #include "progress.h"
+#include "reject.h"
 
 struct dh_pmap_bad {
 	size_t out_off;          /* output bytes of the chunk before it */
@@ -76,18 +78,39 @@ void dh_pmap_bad(struct dh_pmap_job *job, unsigned long long line,
 		 const char *raw, size_t rawlen, const char *reason);
 
 /*
- * The loop of a work function that reads records: job's chunk as records
- * of fmt (CSV and TSV under header's columns when header is not NULL),
- * each good one handed to each(), which returns NULL or why the record is
- * bad; bad ones go to dh_pmap_bad().  r and rec are the thread's own.
- * Counts job->records_in and sets job->lines.
+ * The common case, a map over records: dh_pmap_records() reads each
+ * chunk as records of src's format, with a reader and a record of each
+ * worker's own, and hands every good record to ops->each(), which
+ * returns NULL or why the record is bad.  Bad records (unreadable, or
+ * refused by each) go to src->rj, counted in *src->rejected, in input
+ * order.  CSV chunks are cut at newlines outside quotes (dh_csv_cut).
  */
-void dh_pmap_each(struct dh_pmap_job *job, const char *name, enum dh_format fmt,
-		  unsigned rflags, const struct dh_reader *header, struct dh_reader *r,
-		  struct dh_record *rec,
-		  const char *(*each)(void *arg, struct dh_pmap_job *job,
-				      const struct dh_record *rec),
-		  void *arg);
+struct dh_pmap_src {
+	const char *name;               /* the input, as messages name it */
+	enum dh_format fmt;
+	unsigned rflags;                /* the reader's DH_READ_* flags */
+	char sep;                       /* the reader's path separator (0: '.') */
+	const struct dh_reader *header; /* CSV and TSV: the file's header, read */
+	struct dh_rejects *rj;
+	unsigned long long *rejected;
+};
+
+struct dh_pmap_rec_ops {
+	/* a worker's own state (tinit NULL: none, each gets NULL) */
+	void *(*tinit)(void *arg);
+	void (*tfree)(void *tstate);
+	/* worker: a good record (the worker's own: each may change it);
+	 * may write to job->out, count job->records_out */
+	const char *(*each)(void *tstate, struct dh_pmap_job *job, struct dh_record *rec);
+	/* main thread: as struct dh_pmap_ops' emit (NULL: to out) */
+	void (*emit)(void *arg, const char *p, size_t n);
+	void *arg;
+};
+
+void dh_pmap_records(struct dh_input *in, int nthreads, const struct dh_pmap_src *src,
+		     const struct dh_pmap_rec_ops *ops, struct dh_progress *progress,
+		     struct dh_out *out, unsigned long long *records_in,
+		     unsigned long long *records_out);
 
 /*
  * Process the rest of in (from its current position) with nthreads
