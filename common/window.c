@@ -256,24 +256,32 @@ free_group(struct dh_win *w, uint32_t g)
 	w->gfree = (int32_t)g;
 }
 
+/* b = rec's group key values (a missing one is null), as saved. */
+static void
+save_key_values(const struct dh_win *w, const struct dh_record *rec, struct dh_buf *b)
+{
+	size_t i;
+
+	dh_buf_reset(b);
+	for (i = 0; i < w->nkeys; i++) {
+		struct dh_field f;
+
+		if (dh_record_lookup(rec, w->keys[i], w->klens[i], '.', &f))
+			save_value(b, f.type, f.val, f.vlen);
+		else
+			save_value(b, DH_V_NULL, "null", 4);
+	}
+}
+
 /* The group of rec, whose key is k (made when new). */
 static uint32_t
 group_of(struct dh_win *w, const struct dh_record *rec, struct dh_key k)
 {
 	uint64_t *v;
-	size_t i;
 
 	if (!dh_keyset_put(&w->gset, k, 0, &v))
 		return (uint32_t)*v;
-	dh_buf_reset(&w->scratch);
-	for (i = 0; i < w->nkeys; i++) {
-		struct dh_field f;
-
-		if (dh_record_lookup(rec, w->keys[i], w->klens[i], '.', &f))
-			save_value(&w->scratch, f.type, f.val, f.vlen);
-		else
-			save_value(&w->scratch, DH_V_NULL, "null", 4);
-	}
+	save_key_values(w, rec, &w->scratch);
 	*v = new_group(w, k, &w->scratch);
 	return (uint32_t)*v;
 }
@@ -618,19 +626,11 @@ static void
 lag_add(struct dh_win *w, const struct dh_record *rec, struct dh_key k)
 {
 	struct dh_win_lag *e = &w->lag[w->lag_in % LAG_N];
-	size_t i, nf = w->agg->nfields;
+	size_t nf = w->agg->nfields;
 
 	e->k = k;
 	e->pos = w->pos;
-	dh_buf_reset(&e->vals);
-	for (i = 0; i < w->nkeys; i++) {
-		struct dh_field f;
-
-		if (dh_record_lookup(rec, w->keys[i], w->klens[i], '.', &f))
-			save_value(&e->vals, f.type, f.val, f.vlen);
-		else
-			save_value(&e->vals, DH_V_NULL, "null", 4);
-	}
+	save_key_values(w, rec, &e->vals);
 	if (nf > 0) {
 		memcpy(e->present, w->sc.present, nf * sizeof(*e->present));
 		memcpy(e->kind, w->sc.kind, nf * sizeof(*e->kind));
