@@ -16,12 +16,20 @@ put_len(struct dh_buf *out, uint64_t n)
 	dh_buf_add(out, &n, sizeof(n));
 }
 
-static void
+/* tag (0: none), length, bytes: one reservation */
+static inline void
 put_piece(struct dh_buf *out, char tag, const char *p, size_t n)
 {
-	dh_buf_addc(out, tag);
-	put_len(out, n);
-	dh_buf_add(out, p, n);
+	uint64_t len = n;
+	size_t t = tag != 0;
+	char *o = dh_buf_reserve(out, t + sizeof(len) + n);
+
+	o[0] = tag;
+	memcpy(o + t, &len, sizeof(len));
+	if (n > 0)
+		memcpy(o + t + sizeof(len), p, n);
+	out->len += t + sizeof(len) + n;
+	out->data[out->len] = '\0';
 }
 
 /* A JSON string token's decoded text, length-prefixed. */
@@ -196,8 +204,7 @@ dh_canon_record(struct dh_canon *c, const struct dh_record *rec)
 	for (i = 0; i < rec->n; i++) {
 		const struct dh_field *f = &rec->f[c->perm[i]];
 
-		put_len(&c->out, f->nlen);
-		dh_buf_add(&c->out, f->name, f->nlen);
+		put_piece(&c->out, 0, f->name, f->nlen);
 		dh_canon_value(&c->out, f->type, f->val, f->vlen, &c->scratch);
 	}
 }
