@@ -150,6 +150,18 @@ dh_out_flush(struct dh_out *o)
 }
 
 void
+dh_out_write_block(struct dh_out *o, const void *p, size_t n)
+{
+	if (o->fd < 0 || o->ar != NULL || n < o->cap / 2) {
+		dh_out_write(o, p, n);
+		return;
+	}
+	dh_out_flush(o);
+	write_all(o, o->fd, p, n);
+	o->bytes += n;
+}
+
+void
 dh_out_grow(struct dh_out *o, size_t n)
 {
 	if (o->fd < 0 && o->ar == NULL) {

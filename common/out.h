@@ -65,6 +65,13 @@ dh_out_write(struct dh_out *o, const void *p, size_t n)
 	dh_out_commit(o, n);
 }
 
+/*
+ * The same for a big block (a chunk's output): to an uncompressed
+ * descriptor it goes straight to write(2) after what is buffered,
+ * without a copy.
+ */
+void dh_out_write_block(struct dh_out *o, const void *p, size_t n);
+
 static inline void
 dh_out_putc(struct dh_out *o, char c)
 {

@@ -111,7 +111,7 @@ put(struct pmap *pm, struct dh_out *out, const char *p, size_t n)
 		if (n > 0)
 			pm->ops->emit(pm->ops->arg, p, n);
 	} else {
-		dh_out_write(out, p, n);
+		dh_out_write_block(out, p, n);
 	}
 }
 
