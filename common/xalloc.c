@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "err.h"
 #include "xalloc.h"
@@ -70,17 +71,28 @@ dh_xmemdup(const void *p, size_t n)
 
 #define HUGE_PAGE ((size_t)2 << 20)
 
+/* bytes rounded up to whole pages (wraps to less on overflow) */
+static size_t
+page_round(size_t bytes)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	return (bytes + page - 1) / page * page;
+}
+
 void *
 dh_big_calloc(size_t bytes)
 {
-	size_t len;
+	size_t len, used;
 	char *p, *a;
 
 	if (bytes < HUGE_PAGE)
 		return calloc(bytes ? bytes : 1, 1);
-	/* a 2 MiB aligned start: map one huge page more, unmap the rest */
-	len = bytes + HUGE_PAGE;
-	if (len < bytes)
+	/* a 2 MiB aligned start: map one huge page more, unmap the rest
+	 * (whole pages: munmap wants an aligned start) */
+	used = page_round(bytes);
+	len = used + HUGE_PAGE;
+	if (used < bytes || len < used)
 		return NULL;
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
@@ -88,8 +100,8 @@ dh_big_calloc(size_t bytes)
 	a = (char *)(((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
 	if (a > p)
 		munmap(p, (size_t)(a - p));
-	if (p + len > a + bytes)
-		munmap(a + bytes, (size_t)(p + len - (a + bytes)));
+	if (p + len > a + used)
+		munmap(a + used, (size_t)(p + len - (a + used)));
 #ifdef MADV_HUGEPAGE
 	/* only advice: without huge pages it is ordinary memory */
 	(void)madvise(a, bytes, MADV_HUGEPAGE);
@@ -105,5 +117,5 @@ dh_big_free(void *p, size_t bytes)
 	if (bytes < HUGE_PAGE)
 		free(p);
 	else
-		munmap(p, bytes);
+		munmap(p, page_round(bytes));
 }

@@ -9,6 +9,7 @@
 #include "reader.h"
 #include "timeparse.h"
 #include "unit.h"
+#include "xalloc.h"
 
 /* The key of one JSON line, as dh-dedup computes it. */
 static struct dh_key
@@ -111,6 +112,31 @@ canon_bytes(void)
 	dh_buf_release(&want);
 }
 
+/* Big tables: zeroed, every byte usable, sizes that are not whole pages
+ * too (the allocator trims its mapping to pages). */
+static void
+big_alloc(void)
+{
+	static const size_t sizes[] = {100, (2u << 20) - 1, 2u << 20, (3u << 20) + 5, 24u * 262144};
+	size_t i, j;
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		unsigned char *p = dh_big_calloc(sizes[i]);
+		int zero = 1;
+
+		CHECK(p != NULL);
+		if (p == NULL)
+			continue;
+		for (j = 0; j < sizes[i]; j += 4093)
+			zero &= p[j] == 0;
+		zero &= p[sizes[i] - 1] == 0;
+		CHECK(zero);
+		memset(p, 0xa5, sizes[i]);
+		dh_big_free(p, sizes[i]);
+	}
+	dh_big_free(NULL, 1u << 22);
+}
+
 static void
 keyset(void)
 {
@@ -187,6 +213,7 @@ main(void)
 {
 	canon();
 	canon_bytes();
+	big_alloc();
 	keyset();
 	duration();
 	return unit_done("test_dedup");
