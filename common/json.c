@@ -328,18 +328,20 @@ dh_utoa(char *out, size_t v)
 	return n;
 }
 
-/* prefix + sep + key into the arena (key: raw token when tok, else bytes). */
+/*
+ * prefix + sep + key into the arena (key: raw token when tok, holding
+ * escapes when esc; else bytes).  The prefix's own separators were
+ * noted when it was made (a top-level key in scan_object, else here).
+ */
 static struct fname
 join_name(struct scan *sc, struct dh_record *rec, const struct fname *prefix,
-	  const char *key, size_t klen, int tok)
+	  const char *key, size_t klen, int tok, int esc)
 {
 	struct fname n;
 	char *o;
 
 	n.p = NULL;
 	n.off = rec->arena.len;
-	if (prefix->p != NULL && has_byte(prefix->p, prefix->len, sc->sep))
-		rec->keysep = 1;
 	o = dh_buf_reserve(&rec->arena, prefix->len + 1 + klen);
 	memcpy(o, prefix->p ? prefix->p : rec->arena.data + prefix->off,
 	       prefix->len);
@@ -347,7 +349,7 @@ join_name(struct scan *sc, struct dh_record *rec, const struct fname *prefix,
 	rec->arena.len += prefix->len + 1;
 	if (!tok)
 		dh_buf_add(&rec->arena, key, klen);
-	else if (!has_byte(key, klen, '\\'))
+	else if (!esc)
 		dh_buf_add(&rec->arena, key + 1, klen - 2);
 	else
 		dh_json_unescape(key, klen, &rec->arena);
@@ -542,7 +544,7 @@ scan_object(struct scan *sc, int depth, struct dh_record *rec,
 				 : has_byte(k, klen, sc->sep)))
 				rec->keysep = 1;
 			if (prefix != NULL) {
-				name = join_name(sc, rec, prefix, k, klen, 1);
+				name = join_name(sc, rec, prefix, k, klen, 1, esc);
 			} else if (!esc) {
 				name.p = k + 1;
 				name.off = 0;
@@ -597,7 +599,7 @@ scan_array(struct scan *sc, int depth, struct dh_record *rec,
 		} else {
 			char idx[32];
 			size_t n = dh_utoa(idx, index++);
-			struct fname name = join_name(sc, rec, prefix, idx, n, 0);
+			struct fname name = join_name(sc, rec, prefix, idx, n, 0, 0);
 
 			if (scan_member(sc, depth + 1, rec, &name) != 0)
 				return -1;
