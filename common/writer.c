@@ -150,9 +150,18 @@ csv_put(struct dh_buf *b, const char *p, size_t n, int lone)
 	o = dh_buf_reserve(b, 2 * n + 2);
 	*o++ = '"';
 	while (p < e) {
-		if (*p == '"')
+		/* runs without a quote go in one copy; a quote is doubled */
+		const char *q = memchr(p, '"', (size_t)(e - p));
+		size_t k = (size_t)((q != NULL ? q : e) - p);
+
+		memcpy(o, p, k);
+		o += k;
+		p += k;
+		if (q != NULL) {
 			*o++ = '"';
-		*o++ = *p++;
+			*o++ = '"';
+			p++;
+		}
 	}
 	*o++ = '"';
 	b->len = (size_t)(o - b->data);
