@@ -24,7 +24,8 @@ put_piece(struct dh_buf *out, char tag, const char *p, size_t n)
 	size_t t = tag != 0;
 	char *o = dh_buf_reserve(out, t + sizeof(len) + n);
 
-	o[0] = tag;
+	if (t)
+		o[0] = tag;
 	memcpy(o + t, &len, sizeof(len));
 	if (n > 0)
 		memcpy(o + t + sizeof(len), p, n);

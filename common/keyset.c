@@ -44,7 +44,6 @@ dh_keyset_release(struct dh_keyset *s)
 	s->stride = stride;
 }
 
-
 size_t
 dh_keyset_bytes(const struct dh_keyset *s)
 {
