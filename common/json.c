@@ -26,9 +26,24 @@ key_tag(const char *p, size_t n)
 				(unsigned char)p[n - 1];
 }
 
+/* A key of a hint: learnt (in hint->bytes) or pending (in the text). */
+struct dh_json_hint_key {
+	const char *p;       /* pending: the token in the scanned text */
+	size_t off;          /* learnt: the token's offset in hint->bytes */
+	size_t len;          /* the token's length, quotes included */
+	size_t obj;          /* position of the first key of its object */
+	uint64_t w[2], m[2]; /* learnt: the token's first 16 bytes, and a mask
+			      * of the bytes that are the token's */
+	int esc;             /* holds escapes: never matched */
+};
+
 struct scan {
 	const char *s, *p, *e;
 	struct dh_json_err *err;
+	struct dh_json_hint *hint; /* NULL: none */
+	size_t hpos;               /* keys seen so far, in document order */
+	int hlive;                 /* every key so far matched the hint */
+	size_t hcut;               /* when not: the position of the first miss */
 	struct key *keys;
 	size_t nkeys, capkeys;
 	struct key small[64];
@@ -414,10 +429,115 @@ cmp_keys_len(const struct key *a, const struct key *b)
 	return a->n < b->n ? -1 : a->n > b->n;
 }
 
-/* Records the key of the object starting at keys[base]; -1 when it is
- * already there.  Linear for small objects, sorted check for big ones. */
+/*
+ * 1 when the text at sc->p is the hint's key at position pos, in the
+ * object whose first key was at position obj: then sc->p is past it.
+ * The first miss ends the matching for the rest of the record.
+ */
+static inline int
+hint_match(struct scan *sc, size_t pos, size_t obj)
+{
+	const struct dh_json_hint_key *h;
+	const char *p = sc->p;
+	size_t avail = (size_t)(sc->e - p);
+
+	if (!sc->hlive)
+		return 0;
+	if (pos >= sc->hint->n)
+		goto miss;
+	h = &sc->hint->k[pos];
+	if (h->obj != obj || h->esc)
+		goto miss;
+	if (h->len <= 16 && avail >= 16) {
+		uint64_t a, b;
+
+		memcpy(&a, p, 8);
+		memcpy(&b, p + 8, 8);
+		if (((a ^ h->w[0]) & h->m[0]) | ((b ^ h->w[1]) & h->m[1]))
+			goto miss;
+	} else if (avail < h->len ||
+		   memcmp(p, sc->hint->bytes.data + h->off, h->len) != 0) {
+		goto miss;
+	}
+	/* The same bytes as a token a scan accepted, without a backslash:
+	 * the same string, ending at the same quote. */
+	sc->p = p + h->len;
+	return 1;
+miss:
+	sc->hlive = 0;
+	sc->hcut = pos;
+	return 0;
+}
+
+/* After a miss: note the record's key token at position obj's object. */
+static void
+hint_note(struct scan *sc, const char *tok, size_t len, size_t obj, int esc)
+{
+	struct dh_json_hint *h = sc->hint;
+	struct dh_json_hint_key *k;
+
+	if (h->npend == h->cappend) {
+		h->cappend = h->cappend ? 2 * h->cappend : 64;
+		h->pend = dh_xreallocarray(h->pend, h->cappend, sizeof(*h->pend));
+	}
+	k = &h->pend[h->npend++];
+	memset(k, 0, sizeof(*k));
+	k->p = tok;
+	k->len = len;
+	k->obj = obj;
+	k->esc = esc;
+}
+
+/* The record was accepted: learn its keys from the first miss on. */
+static void
+hint_learn(struct scan *sc)
+{
+	struct dh_json_hint *h = sc->hint;
+	size_t i;
+
+	if (sc->hlive)
+		return;
+	h->n = sc->hcut;
+	h->bytes.len = h->n ? h->k[h->n - 1].off + h->k[h->n - 1].len : 0;
+	if (h->n + h->npend > h->cap) {
+		h->cap = 2 * (h->n + h->npend);
+		h->k = dh_xreallocarray(h->k, h->cap, sizeof(*h->k));
+	}
+	for (i = 0; i < h->npend; i++) {
+		struct dh_json_hint_key *k = &h->k[h->n++];
+		unsigned char w[16] = {0}, m[16] = {0};
+
+		*k = h->pend[i];
+		k->off = h->bytes.len;
+		dh_buf_add(&h->bytes, k->p, k->len);
+		k->p = NULL;
+		if (k->len <= 16) {
+			memcpy(w, h->bytes.data + k->off, k->len);
+			memset(m, 0xff, k->len);
+		}
+		memcpy(k->w, w, 16);
+		memcpy(k->m, m, 16);
+	}
+	h->npend = 0;
+}
+
+void
+dh_json_hint_release(struct dh_json_hint *h)
+{
+	free(h->k);
+	free(h->pend);
+	dh_buf_release(&h->bytes);
+	memset(h, 0, sizeof(*h));
+}
+
+/*
+ * Records the key of the object starting at keys[base]; -1 when it is
+ * already there (checked only when check is set).  Linear for small
+ * objects, sorted check for big ones.
+ */
 static int
-add_key(struct scan *sc, size_t base, const char *tok, size_t toklen, int esc)
+add_key(struct scan *sc, size_t base, const char *tok, size_t toklen, int esc,
+	int check)
 {
 	struct key k;
 	size_t i;
@@ -437,7 +557,7 @@ add_key(struct scan *sc, size_t base, const char *tok, size_t toklen, int esc)
 		const char *kb = key_bytes(sc, &k);
 
 		k.tag = key_tag(kb, k.n);
-		for (i = base; i < sc->nkeys; i++)
+		for (i = base; check && i < sc->nkeys; i++)
 			if (sc->keys[i].tag == k.tag && sc->keys[i].n == k.n &&
 			    memcmp(key_bytes(sc, &sc->keys[i]), kb, k.n) == 0)
 				return -1;
@@ -493,7 +613,7 @@ static int
 scan_object(struct scan *sc, int depth, struct dh_record *rec,
 	    const struct fname *prefix)
 {
-	size_t base = sc->nkeys;
+	size_t base = sc->nkeys, obj = SIZE_MAX;
 	int rc = 0;
 
 	sc->p++; /* '{' */
@@ -504,7 +624,7 @@ scan_object(struct scan *sc, int depth, struct dh_record *rec,
 	}
 	for (;;) {
 		const char *k;
-		size_t klen;
+		size_t klen, pos;
 		int esc, nul;
 		enum dh_vtype t;
 
@@ -513,16 +633,29 @@ scan_object(struct scan *sc, int depth, struct dh_record *rec,
 			break;
 		}
 		k = sc->p;
-		if ((rc = scan_string(sc, &esc, &nul)) != 0)
-			break;
-		klen = (size_t)(sc->p - k);
-		if (nul) {
-			rc = fail(sc, k, "NUL byte in object key");
-			break;
-		}
-		if (add_key(sc, base, k, klen, esc) != 0) {
-			rc = fail(sc, k, "duplicate object key");
-			break;
+		pos = sc->hpos++;
+		if (obj == SIZE_MAX)
+			obj = pos;
+		if (hint_match(sc, pos, obj)) {
+			/* the object's keys so far are the hint's, which were
+			 * checked against each other when it was learnt */
+			klen = (size_t)(sc->p - k);
+			esc = 0;
+			add_key(sc, base, k, klen, 0, 0);
+		} else {
+			if ((rc = scan_string(sc, &esc, &nul)) != 0)
+				break;
+			klen = (size_t)(sc->p - k);
+			if (nul) {
+				rc = fail(sc, k, "NUL byte in object key");
+				break;
+			}
+			if (add_key(sc, base, k, klen, esc, 1) != 0) {
+				rc = fail(sc, k, "duplicate object key");
+				break;
+			}
+			if (sc->hint != NULL)
+				hint_note(sc, k, klen, obj, esc);
 		}
 		skip_ws(sc);
 		if (sc->p >= sc->e || *sc->p != ':') {
@@ -658,6 +791,10 @@ scan_init(struct scan *sc, const char *p, size_t n, struct dh_json_err *err)
 	sc->s = sc->p = p;
 	sc->e = p + n;
 	sc->err = err;
+	sc->hint = NULL;
+	sc->hpos = 0;
+	sc->hlive = 0;
+	sc->hcut = 0;
 	sc->flatten = 0;
 	sc->sep = '.';
 	sc->keys = sc->small;
@@ -680,6 +817,14 @@ int
 dh_json_scan_flat(const char *p, size_t n, struct dh_record *rec, int flatten,
 		  char sep, struct dh_json_err *err)
 {
+	return dh_json_scan_hinted(p, n, rec, flatten, sep, NULL, err);
+}
+
+int
+dh_json_scan_hinted(const char *p, size_t n, struct dh_record *rec,
+		    int flatten, char sep, struct dh_json_hint *hint,
+		    struct dh_json_err *err)
+{
 	struct scan sc;
 	int rc;
 	size_t n0 = rec->n;
@@ -687,6 +832,11 @@ dh_json_scan_flat(const char *p, size_t n, struct dh_record *rec, int flatten,
 	scan_init(&sc, p, n, err);
 	sc.flatten = flatten;
 	sc.sep = sep;
+	if (hint != NULL) {
+		sc.hint = hint;
+		sc.hlive = 1;
+		hint->npend = 0;
+	}
 	skip_ws(&sc);
 	if (sc.p >= sc.e)
 		rc = fail(&sc, sc.p, "blank line");
@@ -700,10 +850,13 @@ dh_json_scan_flat(const char *p, size_t n, struct dh_record *rec, int flatten,
 			rc = fail(&sc, sc.p, "end of record expected");
 	}
 	scan_done(&sc);
-	if (rc != 0)
+	if (rc != 0) {
 		rec->n = n0;
-	else
+	} else {
 		dh_record_fix(rec);
+		if (hint != NULL)
+			hint_learn(&sc);
+	}
 	return rc;
 }
 

@@ -43,6 +43,33 @@ int dh_json_scan_object(const char *p, size_t n, struct dh_record *rec,
 int dh_json_scan_flat(const char *p, size_t n, struct dh_record *rec,
 		      int flatten, char sep, struct dh_json_err *err);
 
+/*
+ * The keys of the last record a scan accepted, in document order, each
+ * with the object it was in.  A record whose keys start the same way
+ * (most records of a file) matches each key with one compare, without
+ * scanning it as a string or checking it against the object's other
+ * keys: they were all checked when the hint was learnt, and they are the
+ * same bytes in the same objects.  From the first key that differs on,
+ * the scan checks everything as usual and learns the rest anew.  Owned
+ * by the caller (one per reader: it is not thread-safe); zero it first
+ * (DH_JSON_HINT_INIT), release with dh_json_hint_release().
+ */
+struct dh_json_hint_key;
+struct dh_json_hint {
+	struct dh_json_hint_key *k; /* the learnt keys */
+	size_t n, cap;
+	struct dh_json_hint_key *pend; /* this record's keys past the match */
+	size_t npend, cappend;
+	struct dh_buf bytes; /* the learnt keys' tokens */
+};
+#define DH_JSON_HINT_INIT {NULL, 0, 0, NULL, 0, 0, DH_BUF_INIT}
+void dh_json_hint_release(struct dh_json_hint *h);
+
+/* dh_json_scan_flat() using and updating hint (NULL: none). */
+int dh_json_scan_hinted(const char *p, size_t n, struct dh_record *rec,
+			int flatten, char sep, struct dh_json_hint *hint,
+			struct dh_json_err *err);
+
 /* Validate any one JSON value with optional whitespace (for tests). */
 int dh_json_validate(const char *p, size_t n, struct dh_json_err *err);
 

@@ -135,6 +135,7 @@ dh_reader_close(struct dh_reader *r)
 	dh_buf_release(&r->err);
 	dh_buf_release(&r->rowraw);
 	dh_record_release(&r->hdr);
+	dh_json_hint_release(&r->hint);
 }
 
 void
@@ -230,7 +231,7 @@ dh_reader_jsonl_line(struct dh_reader *r, const char *line, size_t len,
 		return reject(r, rec, line, len,
 			      "blank line (use --skip-blank to ignore blank lines)");
 	}
-	if (dh_json_scan_flat(line, len, rec, (r->flags & DH_READ_FLATTEN) != 0, r->sep, &err) == 0)
+	if (dh_json_scan_hinted(line, len, rec, (r->flags & DH_READ_FLATTEN) != 0, r->sep, &r->hint, &err) == 0)
 		return 1;
 	dh_buf_reset(&r->err);
 	if (lineno == 1 && len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0)
@@ -467,7 +468,7 @@ read_json(struct dh_reader *r, struct dh_record *rec)
 		rec->rawlen = off;
 		consume(in, off);
 		r->nrec++;
-		if (dh_json_scan_flat(p, off, rec, (r->flags & DH_READ_FLATTEN) != 0, r->sep, &err) == 0)
+		if (dh_json_scan_hinted(p, off, rec, (r->flags & DH_READ_FLATTEN) != 0, r->sep, &r->hint, &err) == 0)
 			return 1;
 		/* located by line; the record number helps in a long array */
 		dh_buf_reset(&r->err);

@@ -18,6 +18,7 @@
 
 #include "buf.h"
 #include "input.h"
+#include "json.h"
 #include "record.h"
 
 enum dh_format { DH_FMT_NONE, DH_FMT_CSV, DH_FMT_TSV, DH_FMT_JSONL, DH_FMT_JSON };
@@ -50,6 +51,8 @@ struct dh_reader {
 	struct dh_record hdr;
 	/* json: where we are in the array */
 	int json_state;
+	/* json and jsonl: the keys of the last record, to match the next */
+	struct dh_json_hint hint;
 };
 
 /* CSV and TSV: a header line, then rows. */

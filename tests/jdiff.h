@@ -79,3 +79,48 @@ jdiff_line(const char *p, size_t n, const char **why)
 	dh_buf_release(&s);
 	return rc;
 }
+
+/*
+ * The same text scanned with a hint (which the scan may update) and
+ * without: the same result, error offset and message, and fields (names,
+ * values and types, in order), flattened or not.  JDIFF_AGREE or
+ * JDIFF_DISAGREE with *why set.
+ */
+static int
+jdiff_hinted(const char *p, size_t n, int flatten, struct dh_json_hint *hint,
+	     const char **why)
+{
+	struct dh_record a = DH_RECORD_INIT, b = DH_RECORD_INIT;
+	struct dh_json_err ea = {0, NULL}, eb = {0, NULL};
+	int ra = dh_json_scan_flat(p, n, &a, flatten, '.', &ea);
+	int rb = dh_json_scan_hinted(p, n, &b, flatten, '.', hint, &eb);
+	int rc = JDIFF_AGREE;
+	size_t i;
+
+	*why = "";
+	if (ra != rb) {
+		rc = JDIFF_DISAGREE;
+		*why = rb == 0 ? "hinted scan accepts, plain scan rejects"
+			       : "hinted scan rejects, plain scan accepts";
+	} else if (ra != 0) {
+		if (ea.off != eb.off || strcmp(ea.msg, eb.msg) != 0) {
+			rc = JDIFF_DISAGREE;
+			*why = "hinted scan fails elsewhere or otherwise";
+		}
+	} else if (a.n != b.n) {
+		rc = JDIFF_DISAGREE;
+		*why = "hinted scan has another field count";
+	} else {
+		for (i = 0; i < a.n && rc == JDIFF_AGREE; i++)
+			if (a.f[i].nlen != b.f[i].nlen || a.f[i].vlen != b.f[i].vlen ||
+			    a.f[i].type != b.f[i].type ||
+			    memcmp(a.f[i].name, b.f[i].name, a.f[i].nlen) != 0 ||
+			    memcmp(a.f[i].val, b.f[i].val, a.f[i].vlen) != 0) {
+				rc = JDIFF_DISAGREE;
+				*why = "hinted scan has another field";
+			}
+	}
+	dh_record_release(&a);
+	dh_record_release(&b);
+	return rc;
+}

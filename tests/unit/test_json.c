@@ -1,4 +1,5 @@
 #include <dirent.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,7 @@ test_suite(void)
 	DIR *d = opendir(SUITE);
 	struct dirent *de;
 	int files = 0, lines = 0;
+	struct dh_json_hint hint = DH_JSON_HINT_INIT;
 
 	CHECK(d != NULL);
 	if (d == NULL)
@@ -58,6 +60,8 @@ test_suite(void)
 			if (nl == NULL && len == 0 && p != data)
 				break;
 			r = jdiff_line(p, len, &why);
+			if (r != JDIFF_DISAGREE)
+				r = jdiff_hinted(p, len, 1, &hint, &why);
 			lines++;
 			if (r == JDIFF_DISAGREE) {
 				unit_fail++;
@@ -73,6 +77,7 @@ test_suite(void)
 		free(data);
 	}
 	closedir(d);
+	dh_json_hint_release(&hint);
 	CHECK(files == 318);
 	printf("json-test-suite: %d files, %d lines compared\n", files, lines);
 }
@@ -177,11 +182,177 @@ test_corpus(void)
 	CHECK(files > 0);
 }
 
+
+/*
+ * Records that start like the one before: the hint must never let a
+ * duplicate key through, in whatever object the same bytes were before.
+ */
+static void
+test_hint_cases(void)
+{
+	static const char *const seq[][2] = {
+		/* {record that teaches, record then scanned: 1 = accepted} */
+		{"{\"a\":{\"a\":1}}", "{\"a\":1,\"a\":2}"},
+		{"{\"a\":{\"y\":1},\"y\":2}", "{\"a\":{\"y\":1,\"y\":2}}"},
+		{"{\"a\":1,\"b\":2}", "{\"a\":1,\"b\":2,\"a\":3}"},
+		{"{\"a\":1,\"b\":2}", "{\"a\":1,\"\\u0061\":3}"},
+		{"{\"a\":[{\"k\":1},{\"k\":2}]}", "{\"a\":[{\"k\":1,\"k\":2}]}"},
+		{"{\"key_longer_than_16_bytes\":1,\"b\":2}",
+		 "{\"key_longer_than_16_bytes\":1,\"key_longer_than_16_bytes\":2}"},
+		{"{\"abcdefghijklmn\":1,\"b\":2}", "{\"abcdefghijklmn\":1,\"abcdefghijklmn\":2}"},
+		{"{\"a\":1,\"b\":2}", "{\"a\":1,\"b\""},
+		{"{\"a\":1,\"b\":2}", "{\"a\":1,\"b\":"},
+		{"{\"ab\":1}", "{\"a\":1}"},
+		{"{\"a\":1}", "{\"ab\":1}"},
+	};
+	static const int accepted[] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1};
+	size_t i;
+
+	for (i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+		struct dh_json_hint hint = DH_JSON_HINT_INIT;
+		struct dh_record r = DH_RECORD_INIT;
+		struct dh_json_err err;
+		const char *why;
+		int flatten;
+
+		for (flatten = 0; flatten < 2; flatten++) {
+			dh_record_reset(&r);
+			CHECK(dh_json_scan_hinted(seq[i][0], strlen(seq[i][0]), &r,
+						  flatten, '.', &hint, &err) == 0);
+			CHECK(hint.n > 0);
+			CHECK(jdiff_hinted(seq[i][1], strlen(seq[i][1]), flatten,
+					   &hint, &why) == JDIFF_AGREE);
+			dh_record_reset(&r);
+			/* taught again by the first: the second scanned once more */
+			CHECK(dh_json_scan_hinted(seq[i][0], strlen(seq[i][0]), &r,
+						  flatten, '.', &hint, &err) == 0);
+			dh_record_reset(&r);
+			CHECK((dh_json_scan_hinted(seq[i][1], strlen(seq[i][1]), &r,
+						   flatten, '.', &hint, &err) == 0) ==
+			      accepted[i]);
+		}
+		dh_record_release(&r);
+		dh_json_hint_release(&hint);
+	}
+}
+
+/* xorshift64*: the same records on every run */
+static uint64_t
+rnd(uint64_t *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * UINT64_C(2685821657736338717);
+}
+
+/* A random value from a small set of keys, so that records share keys
+ * and duplicates happen. */
+static void
+gen_value(struct dh_buf *b, uint64_t *s, int depth)
+{
+	static const char *const keys[] = {
+		"a", "b", "ab", "x.y", "\\u0061", "abcdefghijklmn",
+		"abcdefghijklmno", "key_longer_than_16_bytes", "\\\"q"};
+	unsigned k = (unsigned)(rnd(s) % (depth < 3 ? 6 : 3)), i, n;
+
+	switch (k) {
+	case 0:
+		dh_buf_addf(b, "%u", (unsigned)(rnd(s) % 100));
+		break;
+	case 1:
+		dh_buf_adds(b, "\"v\"");
+		break;
+	case 2:
+		dh_buf_adds(b, "null");
+		break;
+	case 3:
+	case 4:
+		n = (unsigned)(rnd(s) % 5);
+		dh_buf_addc(b, '{');
+		for (i = 0; i < n; i++) {
+			if (i)
+				dh_buf_addc(b, ',');
+			dh_buf_addf(b, "\"%s\":", keys[rnd(s) % (sizeof(keys) / sizeof(keys[0]))]);
+			gen_value(b, s, depth + 1);
+		}
+		dh_buf_addc(b, '}');
+		break;
+	default:
+		n = (unsigned)(rnd(s) % 3);
+		dh_buf_addc(b, '[');
+		for (i = 0; i < n; i++) {
+			if (i)
+				dh_buf_addc(b, ',');
+			gen_value(b, s, depth + 1);
+		}
+		dh_buf_addc(b, ']');
+		break;
+	}
+}
+
+/*
+ * 200,000 records drawn mostly from a pool of 16, so that a record often
+ * has the keys of the one before, some cut short: with one hint, every
+ * scan gives what a scan without one gives (jdiff_hinted), and so does
+ * every record against jansson.
+ */
+static void
+test_hint_random(void)
+{
+	struct dh_buf pool[16];
+	struct dh_json_hint hint = DH_JSON_HINT_INIT;
+	uint64_t s = 42;
+	size_t i;
+	int bad = 0, ok = 0, j;
+
+	memset(pool, 0, sizeof(pool));
+	for (j = 0; j < 16; j++)
+		do {
+			dh_buf_reset(&pool[j]);
+			gen_value(&pool[j], &s, 0);
+		} while (pool[j].data[0] != '{');
+	for (i = 0; i < 200000; i++) {
+		struct dh_buf *b = &pool[rnd(&s) % 16];
+		size_t n = b->len;
+		const char *why;
+
+		if (rnd(&s) % 8 == 0) { /* a fresh record into the pool */
+			do {
+				dh_buf_reset(b);
+				gen_value(b, &s, 0);
+			} while (b->data[0] != '{');
+			n = b->len;
+		}
+		if (rnd(&s) % 16 == 0) /* cut short */
+			n = rnd(&s) % n;
+		if (jdiff_hinted(b->data, n, (int)(i & 1), &hint, &why) != JDIFF_AGREE) {
+			bad++;
+			if (bad < 5)
+				fprintf(stderr, "hint: %.*s: %s\n", (int)n, b->data, why);
+		} else {
+			ok++;
+		}
+		if (i % 50 == 0 && jdiff_line(b->data, n, &why) == JDIFF_DISAGREE) {
+			bad++;
+			fprintf(stderr, "jansson: %.*s: %s\n", (int)n, b->data, why);
+		}
+	}
+	CHECK(bad == 0);
+	CHECK(ok == 200000);
+	CHECK(hint.n > 0);
+	for (j = 0; j < 16; j++)
+		dh_buf_release(&pool[j]);
+	dh_json_hint_release(&hint);
+}
+
 int
 main(void)
 {
 	test_values();
 	test_depth();
+	test_hint_cases();
+	test_hint_random();
 	test_suite();
 	test_corpus();
 	return unit_done("test_json");
