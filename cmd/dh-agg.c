@@ -107,7 +107,37 @@ struct agg {
 	struct dh_progress pg;
 	int nthreads;
 	struct dh_win *win;
+	/* JSON: the fields the run reads (keys, aggregated fields, time) */
+	struct dh_json_want want_all;
+	const struct dh_json_want *want; /* for the file being read */
 };
+
+/* The fields w reads: JSON records keep only those members. */
+static void
+want_init(struct dh_json_want *want, const struct dh_win *w)
+{
+	char **paths;
+	size_t *lens, n = 0, i, max = w->nkeys + w->agg->nfields + 1;
+
+	paths = dh_xreallocarray(NULL, max, sizeof(*paths));
+	lens = dh_xreallocarray(NULL, max, sizeof(*lens));
+	for (i = 0; i < w->nkeys; i++) {
+		paths[n] = w->keys[i];
+		lens[n++] = w->klens[i];
+	}
+	for (i = 0; i < w->agg->nfields; i++) {
+		paths[n] = w->agg->fields[i].path;
+		lens[n++] = w->agg->fields[i].plen;
+	}
+	if (w->time_field != NULL) {
+		paths[n] = (char *)w->time_field;
+		lens[n++] = strlen(w->time_field);
+	}
+	want->paths = paths;
+	want->plens = lens;
+	want->n = n;
+	want->sep = '.';
+}
 
 /* No result: CSV and TSV still get their header line, as dh-convert
  * gives one for a header without rows. */
@@ -290,7 +320,7 @@ agg_parallel(struct agg *a, struct dh_win *w, struct dh_input *in, enum dh_forma
 {
 	struct par p;
 	struct dh_pmap_src src = {in->loc.name, fmt, rflags, 0, dh_format_delimited(fmt) ? r : NULL,
-				  &a->rj, &a->st.rejected};
+				  &a->rj, &a->st.rejected, a->want};
 	struct dh_pmap_rec_ops ops = {lane_new, lane_done, lane_one, NULL, &p};
 	uint64_t maxseq = 0;
 	size_t i;
@@ -458,7 +488,7 @@ agg_ordered(struct agg *a, struct dh_win *w, struct dh_input *in, enum dh_format
 {
 	struct oseq o;
 	struct dh_pmap_src src = {in->loc.name, fmt, rflags, 0, dh_format_delimited(fmt) ? r : NULL,
-				  &a->rj, &a->st.rejected};
+				  &a->rj, &a->st.rejected, a->want};
 	struct dh_pmap_rec_ops ops = {olane_new, olane_free, olane_one, oseq_emit, &o};
 	unsigned long long out_unused = 0;
 	size_t i;
@@ -502,6 +532,9 @@ agg_file(struct agg *a, struct dh_win *w, const char *path, unsigned rflags)
 	par = dh_pmap_fits(&in, fmt, a->nthreads, a->rj.path != NULL) &&
 	      (w->win.kind == DH_WIN_NONE || a->late_path == NULL || fmt == DH_FMT_JSONL);
 	dh_reader_open(&r, &in, fmt, rflags);
+	/* --late writes a JSON array's late records from their fields */
+	a->want = fmt == DH_FMT_JSON && a->late_path != NULL ? NULL : &a->want_all;
+	r.want = a->want;
 	/* one by one until the header and a first record are read, and no
 	 * CSV row is half used; then, when allowed, in parallel */
 	while ((!par || nread == 0 || r.rem_len > 0 || (dh_format_delimited(fmt) && !r.have_header)) &&
@@ -771,8 +804,10 @@ main(int argc, char **argv)
 		a.late_open = 1;
 	}
 	a.win = &w;
-	if (!merge)
+	if (!merge) {
 		dh_win_init(&w, &spec, &win, keys, klens, nkeys, time_field, unit, partial, &wo);
+		want_init(&a.want_all, &w);
+	}
 	inputs = dh_inputs_expand(argv + optind, (size_t)(argc - optind), co.allow_incomplete,
 				  &ninputs);
 	for (i = 0; i < ninputs; i++) {
@@ -815,6 +850,8 @@ main(int argc, char **argv)
 	dh_stats_report(&a.st, co.stats, co.metrics);
 	if (!merge || m.ready)
 		dh_win_release(&w);
+	free((void *)a.want_all.paths);
+	free((void *)a.want_all.plens);
 	if (aggs != NULL)
 		dh_agg_spec_release(&spec);
 	if (m.ready) {

@@ -362,7 +362,7 @@ convert_file(struct conv *c, const char *path, unsigned rflags, int first)
 	if (par && c->main.w.nrec > 0) {
 		struct dh_pmap_src src = {in.loc.name, fmt, rflags, c->sep,
 					  dh_format_delimited(fmt) ? &r : NULL, &c->rj,
-					  &c->st.rejected};
+					  &c->st.rejected, NULL};
 		struct dh_pmap_rec_ops ops = {lane_new, lane_free, lane_one, NULL, c};
 
 		dh_pmap_records(&in, c->nthreads, &src, &ops, &c->pg, &c->out,

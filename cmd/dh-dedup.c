@@ -111,6 +111,8 @@ struct dedup {
 	int64_t within; /* ns; 0: no window */
 	const char *time_field;
 	enum dh_time_unit unit;
+	/* with keys: the fields read (keys, time), for JSON that passes */
+	struct dh_json_want want;
 	const char *seen_path, *dups_path;
 	int64_t watermark; /* newest event time seen, ns */
 	int have_wm;
@@ -474,6 +476,9 @@ dedup_file(struct dedup *d, const char *path, unsigned rflags, size_t ninputs, i
 	}
 	par = parallel_ok(d, &in, fmt);
 	dh_reader_open(&r, &in, fmt, rflags);
+	/* records that pass through as read need only their key fields */
+	if (d->pass && d->want.n > 0)
+		r.want = &d->want;
 	/* one by one until the header and a first record are read, and no
 	 * CSV row is half used; then, when allowed, in parallel */
 	while ((!par || nread == 0 || r.rem_len > 0 || (dh_format_delimited(fmt) && !r.have_header)) &&
@@ -494,7 +499,7 @@ dedup_file(struct dedup *d, const char *path, unsigned rflags, size_t ninputs, i
 		struct par p = {d, in.loc.name};
 		struct dh_pmap_src src = {in.loc.name, fmt, rflags, 0,
 					  dh_format_delimited(fmt) ? &r : NULL, &d->rj,
-					  &d->st.rejected};
+					  &d->st.rejected, r.want};
 		struct dh_pmap_rec_ops ops = {lane_new, lane_free, lane_one, lane_emit, &p};
 		unsigned long long out_unused = 0;
 
@@ -628,9 +633,23 @@ main(int argc, char **argv)
 	if (d.nkeys == 0) {
 		dh_buf_adds(&d.spec, "record");
 	} else {
+		char **paths = dh_xreallocarray(NULL, d.nkeys + 1, sizeof(*paths));
+		size_t *lens = dh_xreallocarray(NULL, d.nkeys + 1, sizeof(*lens));
+
 		dh_buf_adds(&d.spec, "-k ");
-		for (i = 0; i < d.nkeys; i++)
+		for (i = 0; i < d.nkeys; i++) {
 			dh_buf_addf(&d.spec, "%s%s", i ? "," : "", d.keys[i]);
+			paths[i] = d.keys[i];
+			lens[i] = d.klens[i];
+		}
+		d.want.n = d.nkeys;
+		if (d.time_field != NULL) {
+			paths[d.want.n] = (char *)d.time_field;
+			lens[d.want.n++] = strlen(d.time_field);
+		}
+		d.want.paths = paths;
+		d.want.plens = lens;
+		d.want.sep = '.';
 	}
 	dh_stats_start(&d.st);
 	dh_progress_start(&d.pg, &d.st, DH_PROGRESS_RECORDS);
@@ -678,6 +697,8 @@ main(int argc, char **argv)
 		free(d.keys[i]);
 	free(d.keys);
 	free(d.klens);
+	free((void *)d.want.paths);
+	free((void *)d.want.plens);
 	dh_keyset_release(&d.ks);
 	keyer_release(&d.km);
 	dh_record_release(&d.flat);

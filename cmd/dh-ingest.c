@@ -437,7 +437,7 @@ validate(struct ingest *ig, struct landed *l, const char *given,
 		if (par && l->records > 0) {
 			struct dh_pmap_src src = {given, fmt, ig->rflags, 0,
 						  dh_format_delimited(fmt) ? &r : NULL, &ig->rj,
-						  &ig->st.rejected};
+						  &ig->st.rejected, NULL};
 			struct dh_pmap_rec_ops ops = {NULL, NULL, good_record, NULL, NULL};
 			unsigned long long rejected = ig->st.rejected;
 			struct dh_out none;

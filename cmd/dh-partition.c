@@ -353,6 +353,24 @@ spec_keys(const struct part *pt)
 	return keys;
 }
 
+/* The fields the partitions are named from (borrowed from pt). */
+static void
+want_of(const struct part *pt, struct dh_json_want *want)
+{
+	char **paths = dh_xreallocarray(NULL, pt->nspecs, sizeof(*paths));
+	size_t *lens = dh_xreallocarray(NULL, pt->nspecs, sizeof(*lens)), i, n = 0;
+
+	for (i = 0; i < pt->nspecs; i++)
+		if (pt->specs[i].field != NULL) {
+			paths[n] = pt->specs[i].field;
+			lens[n++] = strlen(pt->specs[i].field);
+		}
+	want->paths = paths;
+	want->plens = lens;
+	want->n = n;
+	want->sep = '.';
+}
+
 int
 main(int argc, char **argv)
 {
@@ -374,6 +392,8 @@ main(int argc, char **argv)
 	char **inputs;
 	/* static: still reachable when a check of them exits (valgrind) */
 	static char **keys, **tkeys;
+	/* JSON that passes through: the fields partitions are named from */
+	static struct dh_json_want want;
 	size_t ninputs, fi, ntkeys;
 
 	dh_err_init(argv[0]);
@@ -428,6 +448,7 @@ main(int argc, char **argv)
 	dh_mkdirs_under(state, tabledir.data);
 	lockfd = dh_table_lock(tabledir.data, table, co.wait);
 	keys = spec_keys(&pt);
+	want_of(&pt, &want);
 	have_table = dh_table_read(tabledir.data, &table_fmt, &tkeys, &ntkeys);
 	if (have_table) {
 		dh_table_check_keys(tabledir.data, table, tkeys, ntkeys, keys, pt.nspecs);
@@ -480,6 +501,8 @@ main(int argc, char **argv)
 		if (ps.passthrough && fmt != ps.fmt)
 			ps.passthrough = 0; /* with mixed inputs, re-serialise */
 		dh_reader_open(&r, &in, fmt, rflags);
+		if (ps.passthrough)
+			r.want = &want;
 		par = ps.passthrough && dh_pmap_fits(&in, fmt, nthreads, rj.path != NULL);
 		/*
 		 * The first record one by one (it sets the header line of
@@ -524,7 +547,8 @@ main(int argc, char **argv)
 		if (par && st.records_out > done) {
 			struct par p = {&pt, &ps};
 			struct dh_pmap_src src = {in.loc.name, fmt, rflags, 0,
-						  dh_format_delimited(fmt) ? &r : NULL, &rj, &st.rejected};
+						  dh_format_delimited(fmt) ? &r : NULL, &rj, &st.rejected,
+						  r.want};
 			struct dh_pmap_rec_ops ops = {lane_new, lane_free, lane_one, lane_emit, &p};
 			struct dh_out none;
 
@@ -582,6 +606,8 @@ main(int argc, char **argv)
 		free(pt.specs[i].value);
 	}
 	free(pt.specs);
+	free((void *)want.paths);
+	free((void *)want.plens);
 	for (i = 0; i < pt.nspecs; i++)
 		free(keys[i]);
 	free(keys);

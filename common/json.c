@@ -35,12 +35,14 @@ struct dh_json_hint_key {
 	uint64_t w[2], m[2]; /* learnt: the token's first 16 bytes, and a mask
 			      * of the bytes that are the token's */
 	int esc;             /* holds escapes: never matched */
+	int skip;            /* a top-level member no wanted path names */
 };
 
 struct scan {
 	const char *s, *p, *e;
 	struct dh_json_err *err;
 	struct dh_json_hint *hint; /* NULL: none */
+	const struct dh_json_want *want; /* NULL: every member is a field */
 	size_t hpos;               /* keys seen so far, in document order */
 	int hlive;                 /* every key so far matched the hint */
 	size_t hcut;               /* when not: the position of the first miss */
@@ -434,7 +436,7 @@ cmp_keys_len(const struct key *a, const struct key *b)
  * object whose first key was at position obj: then sc->p is past it.
  * The first miss ends the matching for the rest of the record.
  */
-static inline int
+static inline const struct dh_json_hint_key *
 hint_match(struct scan *sc, size_t pos, size_t obj)
 {
 	const struct dh_json_hint_key *h;
@@ -442,7 +444,7 @@ hint_match(struct scan *sc, size_t pos, size_t obj)
 	size_t avail = (size_t)(sc->e - p);
 
 	if (!sc->hlive)
-		return 0;
+		return NULL;
 	if (pos >= sc->hint->n)
 		goto miss;
 	h = &sc->hint->k[pos];
@@ -462,16 +464,17 @@ hint_match(struct scan *sc, size_t pos, size_t obj)
 	/* The same bytes as a token a scan accepted, without a backslash:
 	 * the same string, ending at the same quote. */
 	sc->p = p + h->len;
-	return 1;
+	return h;
 miss:
 	sc->hlive = 0;
 	sc->hcut = pos;
-	return 0;
+	return NULL;
 }
 
 /* After a miss: note the record's key token at position obj's object. */
 static void
-hint_note(struct scan *sc, const char *tok, size_t len, size_t obj, int esc)
+hint_note(struct scan *sc, const char *tok, size_t len, size_t obj, int esc,
+	  int skip)
 {
 	struct dh_json_hint *h = sc->hint;
 	struct dh_json_hint_key *k;
@@ -486,6 +489,20 @@ hint_note(struct scan *sc, const char *tok, size_t len, size_t obj, int esc)
 	k->len = len;
 	k->obj = obj;
 	k->esc = esc;
+	k->skip = skip;
+}
+
+/* Does no wanted path name the top-level key kb (decoded)? */
+static int
+unwanted(const struct dh_json_want *w, const char *kb, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < w->n; i++)
+		if (w->plens[i] >= n && memcmp(w->paths[i], kb, n) == 0 &&
+		    (w->plens[i] == n || w->paths[i][n] == w->sep))
+			return 0;
+	return 1;
 }
 
 /* The record was accepted: learn its keys from the first miss on. */
@@ -624,8 +641,9 @@ scan_object(struct scan *sc, int depth, struct dh_record *rec,
 	}
 	for (;;) {
 		const char *k;
+		const struct dh_json_hint_key *h;
 		size_t klen, pos;
-		int esc, nul;
+		int esc, nul, skip;
 		enum dh_vtype t;
 
 		if (sc->p >= sc->e || *sc->p != '"') {
@@ -636,11 +654,13 @@ scan_object(struct scan *sc, int depth, struct dh_record *rec,
 		pos = sc->hpos++;
 		if (obj == SIZE_MAX)
 			obj = pos;
-		if (hint_match(sc, pos, obj)) {
+		skip = 0;
+		if ((h = hint_match(sc, pos, obj)) != NULL) {
 			/* the object's keys so far are the hint's, which were
 			 * checked against each other when it was learnt */
 			klen = (size_t)(sc->p - k);
 			esc = 0;
+			skip = h->skip;
 			add_key(sc, base, k, klen, 0, 0);
 		} else {
 			if ((rc = scan_string(sc, &esc, &nul)) != 0)
@@ -654,8 +674,13 @@ scan_object(struct scan *sc, int depth, struct dh_record *rec,
 				rc = fail(sc, k, "duplicate object key");
 				break;
 			}
+			if (rec != NULL && prefix == NULL && sc->want != NULL) {
+				const struct key *kk = &sc->keys[sc->nkeys - 1];
+
+				skip = unwanted(sc->want, key_bytes(sc, kk), kk->n);
+			}
 			if (sc->hint != NULL)
-				hint_note(sc, k, klen, obj, esc);
+				hint_note(sc, k, klen, obj, esc, skip);
 		}
 		skip_ws(sc);
 		if (sc->p >= sc->e || *sc->p != ':') {
@@ -664,7 +689,7 @@ scan_object(struct scan *sc, int depth, struct dh_record *rec,
 		}
 		sc->p++;
 		skip_ws(sc);
-		if (rec == NULL) {
+		if (rec == NULL || skip) {
 			if ((rc = scan_value(sc, depth + 1, &t)) != 0)
 				break;
 		} else {
@@ -792,6 +817,7 @@ scan_init(struct scan *sc, const char *p, size_t n, struct dh_json_err *err)
 	sc->e = p + n;
 	sc->err = err;
 	sc->hint = NULL;
+	sc->want = NULL;
 	sc->hpos = 0;
 	sc->hlive = 0;
 	sc->hcut = 0;
@@ -817,13 +843,13 @@ int
 dh_json_scan_flat(const char *p, size_t n, struct dh_record *rec, int flatten,
 		  char sep, struct dh_json_err *err)
 {
-	return dh_json_scan_hinted(p, n, rec, flatten, sep, NULL, err);
+	return dh_json_scan_hinted(p, n, rec, flatten, sep, NULL, NULL, err);
 }
 
 int
 dh_json_scan_hinted(const char *p, size_t n, struct dh_record *rec,
 		    int flatten, char sep, struct dh_json_hint *hint,
-		    struct dh_json_err *err)
+		    const struct dh_json_want *want, struct dh_json_err *err)
 {
 	struct scan sc;
 	int rc;
@@ -832,6 +858,7 @@ dh_json_scan_hinted(const char *p, size_t n, struct dh_record *rec,
 	scan_init(&sc, p, n, err);
 	sc.flatten = flatten;
 	sc.sep = sep;
+	sc.want = want;
 	if (hint != NULL) {
 		sc.hint = hint;
 		sc.hlive = 1;

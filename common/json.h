@@ -51,7 +51,8 @@ int dh_json_scan_flat(const char *p, size_t n, struct dh_record *rec,
  * keys: they were all checked when the hint was learnt, and they are the
  * same bytes in the same objects.  From the first key that differs on,
  * the scan checks everything as usual and learns the rest anew.  Owned
- * by the caller (one per reader: it is not thread-safe); zero it first
+ * by the caller (one per reader, for one want: it is not thread-safe,
+ * and it keeps which keys want names); zero it first
  * (DH_JSON_HINT_INIT), release with dh_json_hint_release().
  */
 struct dh_json_hint_key;
@@ -65,10 +66,23 @@ struct dh_json_hint {
 #define DH_JSON_HINT_INIT {NULL, 0, 0, NULL, 0, 0, DH_BUF_INIT}
 void dh_json_hint_release(struct dh_json_hint *h);
 
-/* dh_json_scan_flat() using and updating hint (NULL: none). */
+/*
+ * The fields a command reads (dotted paths, as dh_record_lookup() takes
+ * them, with sep between segments): a top-level member that none of them
+ * is or starts is checked but not made a field.  Borrowed.
+ */
+struct dh_json_want {
+	char *const *paths;
+	const size_t *plens;
+	size_t n;
+	char sep;
+};
+
+/* dh_json_scan_flat() using and updating hint (NULL: none), making fields
+ * only of the members want names (NULL: all). */
 int dh_json_scan_hinted(const char *p, size_t n, struct dh_record *rec,
 			int flatten, char sep, struct dh_json_hint *hint,
-			struct dh_json_err *err);
+			const struct dh_json_want *want, struct dh_json_err *err);
 
 /* Validate any one JSON value with optional whitespace (for tests). */
 int dh_json_validate(const char *p, size_t n, struct dh_json_err *err);

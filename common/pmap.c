@@ -396,6 +396,7 @@ each_record(struct dh_pmap_job *job, const struct dh_pmap_src *src, struct dh_re
 
 	dh_input_open_mem(&in, job->in, job->inlen, src->name);
 	dh_reader_open(r, &in, src->fmt, src->rflags);
+	r->want = src->want;
 	if (src->sep != 0)
 		r->sep = src->sep;
 	if (src->header != NULL)

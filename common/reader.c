@@ -231,7 +231,7 @@ dh_reader_jsonl_line(struct dh_reader *r, const char *line, size_t len,
 		return reject(r, rec, line, len,
 			      "blank line (use --skip-blank to ignore blank lines)");
 	}
-	if (dh_json_scan_hinted(line, len, rec, (r->flags & DH_READ_FLATTEN) != 0, r->sep, &r->hint, &err) == 0)
+	if (dh_json_scan_hinted(line, len, rec, (r->flags & DH_READ_FLATTEN) != 0, r->sep, &r->hint, r->want, &err) == 0)
 		return 1;
 	dh_buf_reset(&r->err);
 	if (lineno == 1 && len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0)
@@ -468,7 +468,7 @@ read_json(struct dh_reader *r, struct dh_record *rec)
 		rec->rawlen = off;
 		consume(in, off);
 		r->nrec++;
-		if (dh_json_scan_hinted(p, off, rec, (r->flags & DH_READ_FLATTEN) != 0, r->sep, &r->hint, &err) == 0)
+		if (dh_json_scan_hinted(p, off, rec, (r->flags & DH_READ_FLATTEN) != 0, r->sep, &r->hint, r->want, &err) == 0)
 			return 1;
 		/* located by line; the record number helps in a long array */
 		dh_buf_reset(&r->err);

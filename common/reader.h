@@ -53,6 +53,9 @@ struct dh_reader {
 	int json_state;
 	/* json and jsonl: the keys of the last record, to match the next */
 	struct dh_json_hint hint;
+	/* json and jsonl: the fields the caller reads (NULL: all; set after
+	 * dh_reader_open, borrowed): other members are checked, not kept */
+	const struct dh_json_want *want;
 };
 
 /* CSV and TSV: a header line, then rows. */

@@ -890,6 +890,35 @@ late_ref() {
 	assert_err "dh-agg: $(($(wc -l <late.csv) - 1)) records later than the allowed lateness (written to late.csv)"
 }
 
+@test "JSON members that no key or aggregate reads are still checked, and --late from a JSON array keeps them all" {
+	# an error in a member dh-agg does not read: exit 3, located as ever
+	printf '{"g":"a","p":1,"x":{"y":1,"y":2}}\n' >dup.jsonl
+	capture dh-agg -g g -a sum:p dup.jsonl
+	assert_status 3
+	assert_err "dh-agg: dup.jsonl:1: invalid JSON at column 29: duplicate object key near '\"y\"'"
+	printf '{"g":"a","p":1}\n{"g":"b","p":2,"x":[1,}\n' >bad.jsonl
+	capture dh-agg -g g -a sum:p bad.jsonl
+	assert_status 3
+	assert_err "dh-agg: bad.jsonl:2: invalid JSON at column 23: unexpected token near '}'"
+	printf '{"g":"a","p":1,"s":"\xff"}\n' >utf.jsonl
+	capture dh-agg -g g -a sum:p utf.jsonl
+	assert_status 3
+	assert_err_match '^dh-agg: utf\.jsonl:1: invalid JSON'
+	# a dotted key finds the nested member and the member named so; a
+	# key that only starts like it (gx) is not it
+	printf '{"g":{"h":"x"},"p":1}\n{"q":[{"g.h":7}],"g.h":"x","p":2}\n{"gx":{"h":"y"},"g":{"h":"x"},"p":4}\n{"g":{"h":"y"},"p":8,"z":"\\u00e9"}\n' >ok.jsonl
+	capture dh-agg -g g.h -a sum:p,count ok.jsonl
+	assert_status 0
+	assert_out '{"g.h":"x","p_sum":7,"count":3}
+{"g.h":"y","p_sum":8,"count":1}'
+	# a late record of a JSON array is written from its fields: all of them
+	printf '[{"ts":"2026-01-01T00:10:00Z","g":"a","e":{"n":[1,2]}},\n{"ts":"2026-01-01T00:00:00Z","g":"b","e":{"n":[3]},"s":"x y"}]\n' >arr.json
+	capture dh-agg -g g -a count --time ts --window tumbling:1m --late late.jsonl arr.json
+	assert_status 0
+	[ "$(cat late.jsonl)" = '{"ts":"2026-01-01T00:00:00Z","g":"b","e":{"n":[3]},"s":"x y"}' ] ||
+		fail "late.jsonl: $(cat late.jsonl)"
+}
+
 @test "--discard panes add up to the --accumulate final pane; --retract's signed panes leave exactly the final ones" {
 	win_events 20000
 	local a='count,sum:event_details.position.x' w='--time ts --window tumbling:1h --lateness 2h'

@@ -418,3 +418,17 @@ within_ref() {
 	assert_status 0
 	assert_out_match '^crash-test: 50 kills of dh-dedup --seen \| dh-partition, every record published once \([0-9]+ mid-run, [0-9]+ after the keys were saved\)$'
 }
+
+@test "-k on JSON lines: members other than the key are still checked; kept and dropped records come out whole" {
+	printf '{"id":1,"v":{"a":[1,2]}}\n{"v":"x","id":1}\n{"id":2,"v":{"a":1,"a":2}}\n' >k.jsonl
+	capture dh-dedup -k id k.jsonl
+	assert_status 3
+	assert_err "dh-dedup: k.jsonl:3: invalid JSON at column 22: duplicate object key near '\"a\"'"
+	printf '{"id":1,"v":{"a":[1,2]}}\n{"v":"x","id":1}\n{"id":2,"w":null}\n{"idx":3,"id":2}\n' >k2.jsonl
+	capture dh-dedup -k id --dups d.jsonl k2.jsonl
+	assert_status 0
+	assert_out '{"id":1,"v":{"a":[1,2]}}
+{"id":2,"w":null}'
+	[ "$(cat d.jsonl)" = '{"v":"x","id":1}
+{"idx":3,"id":2}' ] || fail "dups: $(cat d.jsonl)"
+}

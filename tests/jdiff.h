@@ -93,7 +93,7 @@ jdiff_hinted(const char *p, size_t n, int flatten, struct dh_json_hint *hint,
 	struct dh_record a = DH_RECORD_INIT, b = DH_RECORD_INIT;
 	struct dh_json_err ea = {0, NULL}, eb = {0, NULL};
 	int ra = dh_json_scan_flat(p, n, &a, flatten, '.', &ea);
-	int rb = dh_json_scan_hinted(p, n, &b, flatten, '.', hint, &eb);
+	int rb = dh_json_scan_hinted(p, n, &b, flatten, '.', hint, NULL, &eb);
 	int rc = JDIFF_AGREE;
 	size_t i;
 

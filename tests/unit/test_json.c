@@ -218,17 +218,17 @@ test_hint_cases(void)
 		for (flatten = 0; flatten < 2; flatten++) {
 			dh_record_reset(&r);
 			CHECK(dh_json_scan_hinted(seq[i][0], strlen(seq[i][0]), &r,
-						  flatten, '.', &hint, &err) == 0);
+						  flatten, '.', &hint, NULL, &err) == 0);
 			CHECK(hint.n > 0);
 			CHECK(jdiff_hinted(seq[i][1], strlen(seq[i][1]), flatten,
 					   &hint, &why) == JDIFF_AGREE);
 			dh_record_reset(&r);
 			/* taught again by the first: the second scanned once more */
 			CHECK(dh_json_scan_hinted(seq[i][0], strlen(seq[i][0]), &r,
-						  flatten, '.', &hint, &err) == 0);
+						  flatten, '.', &hint, NULL, &err) == 0);
 			dh_record_reset(&r);
 			CHECK((dh_json_scan_hinted(seq[i][1], strlen(seq[i][1]), &r,
-						   flatten, '.', &hint, &err) == 0) ==
+						   flatten, '.', &hint, NULL, &err) == 0) ==
 			      accepted[i]);
 		}
 		dh_record_release(&r);
