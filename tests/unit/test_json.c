@@ -176,6 +176,24 @@ test_corpus(void)
 		} else {
 			unit_pass++;
 		}
+		/* as fuzz_jsonl: its lines one after another with one hint */
+		{
+			struct dh_json_hint hint = DH_JSON_HINT_INIT;
+			const char *p = data, *e = data + n;
+			int flatten = n > 0 && (data[0] & 1);
+
+			while (p < e) {
+				const char *nl = memchr(p, '\n', (size_t)(e - p));
+				size_t len = (size_t)((nl != NULL ? nl : e) - p);
+
+				if (jdiff_hinted(p, len, flatten, &hint, &why) == JDIFF_DISAGREE) {
+					unit_fail++;
+					fprintf(stderr, "corpus %s, hinted: %s\n", de->d_name, why);
+				}
+				p += len + (nl != NULL);
+			}
+			dh_json_hint_release(&hint);
+		}
 		free(data);
 	}
 	closedir(d);
