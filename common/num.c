@@ -1,6 +1,7 @@
 /* num: strict numbers, shortest doubles, exact sums. */
 #include "num.h"
 
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,6 +115,121 @@ fmt_decimal(double d, char out[32])
 	return 0;
 }
 
+/*
+ * The rest of [1e-4, 1e15) without printf: what the first of %.15g,
+ * %.16g and %.17g that reads back as d gives.  d = m * 2^-t exactly, so
+ * rounding it to p significant digits is integer work: n = m * 10^s / 2^t
+ * rounded half to even (as printf rounds the exact value), s = p - 1 - x
+ * for d's decimal exponent x (0 <= s <= 21: m * 10^s < 2^123).  n reads
+ * back as d when (double)n / 10^s == d: both exact when n < 2^53, so the
+ * division rounds as strtod does (else strtod decides); 17 digits always
+ * read back.  Fixed notation, as %g gives for exponents -4 to p - 1.
+ * Returns the length, or 0 when d is outside the range.
+ */
+/* 10^k <= m * 2^-t, exactly (-4 <= k <= 15, 0 < t <= 65, m < 2^53) */
+static int
+pow10_le(uint64_t m, int t, int k)
+{
+	unsigned __int128 a = m, b = 1;
+	int i;
+
+	for (i = 0; i < k; i++)
+		b *= 10;
+	for (i = 0; i < -k; i++)
+		a *= 10;
+	return a >= b << t;
+}
+
+static size_t
+fmt_digits(double d, char out[32])
+{
+	static const double p10d[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+				      1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
+				      1e20, 1e21, 1e22};
+	double a = d < 0 ? -d : d;
+	uint64_t m, n = 0;
+	int e, t, x, p, s = 0;
+
+	if (!(a >= 1e-4 && a < 1e15))
+		return 0;
+	m = (uint64_t)ldexp(frexp(a, &e), 53); /* a = m * 2^(e - 53), m < 2^53 */
+	t = 53 - e;                             /* > 0: a < 2^50 */
+	/* x: the decimal exponent, 10^x <= a < 10^(x+1), exactly */
+	x = (int)floor(log10(a));
+	while (x > -4 && !pow10_le(m, t, x))
+		x--;
+	while (x < 14 && pow10_le(m, t, x + 1))
+		x++;
+	for (p = 15; p <= 17; p++) {
+		unsigned __int128 v, q, r, half;
+		int i;
+
+		s = p - 1 - x;
+		for (v = m, i = 0; i < s; i++)
+			v *= 10;
+		q = v >> t;
+		r = v & ((((unsigned __int128)1) << t) - 1);
+		half = ((unsigned __int128)1) << (t - 1);
+		if (r > half || (r == half && (q & 1)))
+			q++;
+		n = (uint64_t)q;
+		if (n >= (uint64_t)p10d[p]) {
+			/* rounded up to 10^p: one digit fewer, exponent x + 1 */
+			if (s == 0)
+				return 0; /* 1e+15 */
+			n /= 10;
+			s--;
+		}
+		if (p == 17)
+			break;
+		if (n < (UINT64_C(1) << 53)) {
+			if ((double)n / p10d[s] == a)
+				break;
+		} else {
+			char tmp[48];
+
+			snprintf(tmp, sizeof(tmp), "%" PRIu64 "e-%d", n, s);
+			if (strtod(tmp, NULL) == a)
+				break;
+		}
+	}
+	{
+		char dig[24];
+		size_t len = 0, nd = 0, i;
+		int intd; /* digits before the point; <= 0: "0.00..." */
+
+		while (s > 0 && n % 10 == 0) {
+			n /= 10; /* %g drops the fraction's trailing zeros */
+			s--;
+		}
+		do
+			dig[nd++] = (char)('0' + n % 10);
+		while ((n /= 10) != 0);
+		/* dig holds the nd digits, least significant first */
+		intd = (int)nd - s;
+		if (d < 0)
+			out[len++] = '-';
+		if (intd <= 0) {
+			out[len++] = '0';
+			out[len++] = '.';
+			for (i = 0; i < (size_t)-intd; i++)
+				out[len++] = '0';
+			while (nd > 0)
+				out[len++] = dig[--nd];
+		} else {
+			for (i = 0; i < (size_t)intd; i++)
+				out[len++] = nd > 0 ? dig[--nd] : '0';
+			if (nd > 0) {
+				out[len++] = '.';
+				while (nd > 0)
+					out[len++] = dig[--nd];
+			}
+		}
+		out[len] = '\0';
+		return len;
+	}
+}
+
 size_t
 dh_num_fmt(double d, char out[32])
 {
@@ -121,6 +237,8 @@ dh_num_fmt(double d, char out[32])
 	size_t len;
 
 	if ((len = fmt_decimal(d, out)) > 0)
+		return len;
+	if ((len = fmt_digits(d, out)) > 0)
 		return len;
 
 	/* when 15 digits read back, no shorter text does better: %g drops

@@ -126,6 +126,41 @@ test_fmt_fast(void)
 				(int)nb, b);
 	}
 	CHECK(bad == 0);
+	/* values of 15 to 17 digits between 1e-4 and 1e15, as means and
+	 * deviations are: random ones, quotients, halves (ties: printf
+	 * rounds them to even), neighbours of powers of ten */
+	for (i = 0; i < 1000000; i++) {
+		char a[32], b[32];
+		size_t na, nb;
+		double d;
+		uint64_t r = rnd(&seed);
+
+		switch (i % 5) {
+		case 0:
+			d = ldexp((double)(r >> 11), -53) * pow(10, (double)(rnd(&seed) % 20) - 5);
+			break;
+		case 1:
+			d = (double)(r % 100000000000ULL) / (double)(rnd(&seed) % 100000 + 1) / 100;
+			break;
+		case 2:
+			d = (double)(r % 900000000000000ULL + 100000000000000ULL) + 0.5;
+			break;
+		case 3:
+			d = nextafter(pow(10, (double)(r % 20) - 4), (rnd(&seed) & 1) ? 0 : 1e300);
+			break;
+		default:
+			d = (double)(r % 1000000000000000ULL) / 1024;
+			break;
+		}
+		if (r & 2)
+			d = -d;
+		na = dh_num_fmt(d, a);
+		nb = fmt_ref(d, b);
+		if ((na != nb || memcmp(a, b, na) != 0) && bad++ < 10)
+			fprintf(stderr, "dh_num_fmt(%.17g): %.*s, expected %.*s\n", d, (int)na, a,
+				(int)nb, b);
+	}
+	CHECK(bad == 0);
 }
 
 static void
