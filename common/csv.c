@@ -7,6 +7,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "reader.h"
 #include "xalloc.h"
@@ -58,31 +61,6 @@ cb_row(int c, void *data)
 #define ONES UINT64_C(0x0101010101010101)
 #define HIGHS UINT64_C(0x8080808080808080)
 
-/* memchr for a comma, cheaper than the libc call on short fields */
-static inline const char *
-find_comma(const char *p, const char *e)
-{
-	while (e - p >= 8) {
-		uint64_t v, x, m;
-
-		memcpy(&v, p, 8);
-		x = v ^ (ONES * ',');
-		m = (x - ONES) & ~x & HIGHS;
-		if (m) {
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-			return p + __builtin_ctzll(m) / 8;
-#else
-			break;
-#endif
-		}
-		p += 8;
-	}
-	for (; p < e; p++)
-		if (*p == ',')
-			return p;
-	return NULL;
-}
-
 /*
  * A record ends at a newline with an even number of quotes before it.
  * The quotes of the whole chunk are counted first (their parity, eight
@@ -122,31 +100,59 @@ dh_csv_cut(const char *p, size_t n)
 	return 0;
 }
 
-void
-dh_csv_split(const char *line, size_t len, struct dh_record *rec)
+/*
+ * The first of a, b and c in [p, e), or e: eight bytes at a time (the
+ * lowest flagged byte of a step is a true match).
+ */
+static inline const char *
+find3(const char *p, const char *e, char a, char b, char c)
 {
-	const char *p = line, *e = line + len;
+#ifdef __SSE2__
+	const __m128i va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b), vc = _mm_set1_epi8(c);
 
-	for (;;) {
-		const char *c = find_comma(p, e);
+	while (e - p >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		unsigned m = (unsigned)_mm_movemask_epi8(
+			_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, va), _mm_cmpeq_epi8(v, vb)),
+				     _mm_cmpeq_epi8(v, vc)));
 
-		if (c == NULL) {
-			dh_record_add(rec, NULL, 0, p, (size_t)(e - p), DH_V_STR);
-			return;
-		}
-		dh_record_add(rec, NULL, 0, p, (size_t)(c - p), DH_V_STR);
-		p = c + 1;
+		if (m)
+			return p + __builtin_ctz(m);
+		p += 16;
 	}
+#endif
+	while (e - p >= 8) {
+		uint64_t v, x, y, z, m;
+
+		memcpy(&v, p, 8);
+		x = v ^ (ONES * (unsigned char)a);
+		y = v ^ (ONES * (unsigned char)b);
+		z = v ^ (ONES * (unsigned char)c);
+		m = ((x - ONES) & ~x) | ((y - ONES) & ~y) | ((z - ONES) & ~z);
+		m &= HIGHS;
+		if (m) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			return p + __builtin_ctzll(m) / 8;
+#else
+			break;
+#endif
+		}
+		p += 8;
+	}
+	for (; p < e; p++)
+		if (*p == a || *p == b || *p == c)
+			return p;
+	return e;
 }
 
 /*
- * The fast path for a line with quotes: every quoted field must close on
- * this line and be followed by a comma or the line's end, and no quote
- * may appear inside an unquoted field.  Returns 0 (rec untouched) when
- * the line is not that simple, so libcsv takes it, errors included.
+ * The fast path, one pass over the line: unquoted fields end at a comma;
+ * a quoted field must close on this line and be followed by a comma or
+ * the line's end.  A quote inside an unquoted field, or a CR anywhere,
+ * returns 0 (rec untouched): libcsv takes the line, errors included.
  */
 int
-dh_csv_split_quoted(const char *line, size_t len, struct dh_record *rec)
+dh_csv_split(const char *line, size_t len, struct dh_record *rec)
 {
 	const char *p = line, *e = line + len;
 	size_t n0 = rec->n, a0 = rec->arena.len;
@@ -157,8 +163,8 @@ dh_csv_split_quoted(const char *line, size_t len, struct dh_record *rec)
 			int doubled = 0;
 
 			for (;;) {
-				q = memchr(q, '"', (size_t)(e - q));
-				if (q == NULL)
+				q = find3(q, e, '"', '\r', '"');
+				if (q == e || *q == '\r')
 					goto slow;
 				if (q + 1 < e && q[1] == '"') {
 					doubled = 1;
@@ -185,29 +191,20 @@ dh_csv_split_quoted(const char *line, size_t len, struct dh_record *rec)
 				dh_record_add(rec, NULL, 0, DH_ARENA_REF(off), (size_t)(o - o0), DH_V_STR);
 			}
 			p = q + 1;
-			if (p == e)
-				break;
-			p++; /* the comma */
-			if (p == e) {
-				dh_record_add(rec, NULL, 0, p, 0, DH_V_STR);
-				break;
-			}
-			continue;
-		}
-		{
-			const char *c = find_comma(p, e);
-			const char *fe = c ? c : e;
+		} else {
+			const char *c = find3(p, e, ',', '"', '\r');
 
-			if (fe > p && memchr(p, '"', (size_t)(fe - p)) != NULL)
+			if (c < e && *c != ',')
 				goto slow;
-			dh_record_add(rec, NULL, 0, p, (size_t)(fe - p), DH_V_STR);
-			if (c == NULL)
-				break;
-			p = c + 1;
-			if (p == e) {
-				dh_record_add(rec, NULL, 0, p, 0, DH_V_STR);
-				break;
-			}
+			dh_record_add(rec, NULL, 0, p, (size_t)(c - p), DH_V_STR);
+			p = c;
+		}
+		if (p == e)
+			break;
+		p++; /* the comma */
+		if (p == e) {
+			dh_record_add(rec, NULL, 0, p, 0, DH_V_STR);
+			break;
 		}
 	}
 	if (rec->arena.len > a0)
@@ -317,17 +314,10 @@ read_row(struct dh_reader *r, struct dh_record *rec)
 					rec->rawlen = r->rowraw.len;
 					return -1;
 				}
-				if (!(r->flags & DH_READ_NO_FASTPATH) &&
-				    memchr(line, '\r', len - (line[len - 1] == '\r')) == NULL) {
+				if (!(r->flags & DH_READ_NO_FASTPATH)) {
 					size_t n = len - (line[len - 1] == '\r');
 
-					if (memchr(line, '"', n) == NULL) {
-						dh_csv_split(line, n, rec);
-						rec->raw = line;
-						rec->rawlen = n;
-						return 1;
-					}
-					if (dh_csv_split_quoted(line, n, rec)) {
+					if (dh_csv_split(line, n, rec)) {
 						rec->raw = line;
 						rec->rawlen = n;
 						return 1;

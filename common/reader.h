@@ -115,9 +115,15 @@ int dh_reader_set_header(struct dh_reader *r, const struct dh_record *rec);
 int dh_csv_read(struct dh_reader *r, struct dh_record *rec);
 void dh_csv_init(struct dh_reader *r);
 void dh_csv_free(struct dh_reader *r);
-/* Split a CSV line holding no '"' and no '\r' (the fast path): fields
- * borrow from line.  Exposed for the test that holds it against libcsv. */
-void dh_csv_split(const char *line, size_t len, struct dh_record *rec);
+/*
+ * The fast path: split a CSV line (without its newline) whose quoted
+ * fields all close on it and are followed by a comma or its end, with no
+ * quote in an unquoted field and no CR: returns 1, fields borrowed from
+ * line (or, for doubled quotes, from rec's arena).  Otherwise 0, rec
+ * untouched: libcsv must take the line.  Exposed for the test that holds
+ * it against libcsv.
+ */
+int dh_csv_split(const char *line, size_t len, struct dh_record *rec);
 /*
  * For chunking (common/pmap): the length of p[0..n)'s longest prefix
  * ending in a newline outside quotes, counting quotes from p, which must
@@ -126,8 +132,5 @@ void dh_csv_split(const char *line, size_t len, struct dh_record *rec);
  * that stop at the first bad record.
  */
 size_t dh_csv_cut(const char *p, size_t n);
-/* The same for a line with quotes that all close on it; 0 (and rec
- * untouched) when libcsv must take the line. */
-int dh_csv_split_quoted(const char *line, size_t len, struct dh_record *rec);
 
 #endif
