@@ -88,6 +88,19 @@ fmt_ref(double d, char out[32])
 	return (size_t)len;
 }
 
+/* dh_num_fmt(d) gives fmt_ref's bytes; the first few that do not are
+ * shown, and all counted in *bad */
+static void
+fmt_same(double d, int *bad)
+{
+	char a[32], b[32];
+	size_t na = dh_num_fmt(d, a), nb = fmt_ref(d, b);
+
+	if ((na != nb || memcmp(a, b, na) != 0) && (*bad)++ < 5)
+		fprintf(stderr, "dh_num_fmt(%.17g): %.*s, expected %.*s\n", d, (int)na, a,
+			(int)nb, b);
+}
+
 /* the fast way gives the very bytes of the slow one: decimals of 0 to 12
  * places and up to 17 digits, at every magnitude near its limits, and
  * random bit patterns */
@@ -99,8 +112,6 @@ test_fmt_fast(void)
 	int i, bad = 0;
 
 	for (i = 0; i < 1000000; i++) {
-		char a[32], b[32];
-		size_t na, nb;
 		double d;
 		uint64_t r = rnd(&seed);
 
@@ -119,19 +130,13 @@ test_fmt_fast(void)
 			if (r & 1)
 				d = -d;
 		}
-		na = dh_num_fmt(d, a);
-		nb = fmt_ref(d, b);
-		if ((na != nb || memcmp(a, b, na) != 0) && bad++ < 5)
-			fprintf(stderr, "dh_num_fmt(%.17g): %.*s, expected %.*s\n", d, (int)na, a,
-				(int)nb, b);
+		fmt_same(d, &bad);
 	}
 	CHECK(bad == 0);
 	/* values of 15 to 17 digits between 1e-4 and 1e15, as means and
 	 * deviations are: random ones, quotients, halves (ties: printf
 	 * rounds them to even), neighbours of powers of ten */
 	for (i = 0; i < 1000000; i++) {
-		char a[32], b[32];
-		size_t na, nb;
 		double d;
 		uint64_t r = rnd(&seed);
 
@@ -154,11 +159,7 @@ test_fmt_fast(void)
 		}
 		if (r & 2)
 			d = -d;
-		na = dh_num_fmt(d, a);
-		nb = fmt_ref(d, b);
-		if ((na != nb || memcmp(a, b, na) != 0) && bad++ < 10)
-			fprintf(stderr, "dh_num_fmt(%.17g): %.*s, expected %.*s\n", d, (int)na, a,
-				(int)nb, b);
+		fmt_same(d, &bad);
 	}
 	CHECK(bad == 0);
 }
