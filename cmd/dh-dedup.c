@@ -108,6 +108,10 @@ struct dedup {
 	size_t *klens, nkeys;
 	struct dh_buf spec; /* "record" or "-k a,b": what --seen keys are of */
 	int keep_last;
+	/* --keep last of one input that passes through: the spool holds
+	 * keys and raw bytes only (with more inputs a later one may have
+	 * another format, and then every record is written from its fields) */
+	int spool_keys;
 	int64_t within; /* ns; 0: no window */
 	const char *time_field;
 	enum dh_time_unit unit;
@@ -305,7 +309,7 @@ decide(struct dedup *d, const struct dh_record *rec, const char *name, struct dh
 		if (!dh_keyset_put(&d->ks, k, d->seq, &v) && *v != SEEN_BEFORE)
 			*v = d->seq;
 		d->seq++;
-		if (d->pass) {
+		if (d->spool_keys && d->pass) {
 			/* what goes out is the raw bytes: park them with the
 			 * key (one field), not the parsed record */
 			struct dh_record kr = DH_RECORD_INIT;
@@ -477,7 +481,7 @@ dedup_file(struct dedup *d, const char *path, unsigned rflags, size_t ninputs, i
 	par = parallel_ok(d, &in, fmt);
 	dh_reader_open(&r, &in, fmt, rflags);
 	/* records that pass through as read need only their key fields */
-	if (d->pass && d->want.n > 0)
+	if (d->pass && d->want.n > 0 && (!d->keep_last || d->spool_keys))
 		r.want = &d->want;
 	/* one by one until the header and a first record are read, and no
 	 * CSV row is half used; then, when allowed, in parallel */
@@ -528,7 +532,7 @@ keep_last(struct dedup *d)
 		while (fi + 1 < d->nfiles && seq >= d->fstart[fi + 1])
 			fi++;
 
-		if (d->pass && rec.n == 1 && rec.f[0].vlen == sizeof(k))
+		if (d->spool_keys && d->pass && rec.n == 1 && rec.f[0].vlen == sizeof(k))
 			memcpy(&k, rec.f[0].val, sizeof(k));
 		else if (key_of(d, &d->km, &rec, &k) != 0)
 			k.lo = k.hi = 0;
@@ -672,6 +676,7 @@ main(int argc, char **argv)
 	}
 	inputs = dh_inputs_expand(argv + optind, (size_t)(argc - optind), co.allow_incomplete,
 				  &ninputs);
+	d.spool_keys = d.keep_last && ninputs == 1;
 	for (i = 0; i < ninputs; i++) {
 		dedup_file(&d, inputs[i], rflags, ninputs, i == 0);
 		free(inputs[i]);

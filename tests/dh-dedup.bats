@@ -432,3 +432,21 @@ within_ref() {
 	[ "$(cat d.jsonl)" = '{"v":"x","id":1}
 {"idx":3,"id":2}' ] || fail "dups: $(cat d.jsonl)"
 }
+
+@test "--keep last over inputs of two formats: the last of each key, every record written from its fields" {
+	printf '{"id":"1","v":"a"}\n{"id":"2","v":"b"}\n' >m1.jsonl
+	printf 'id,v\n1,c\n3,d\n' >m2.csv
+	capture dh-dedup -k id --keep last --dups d.jsonl m1.jsonl m2.csv
+	assert_status 0
+	assert_out '{"id":"2","v":"b"}
+{"id":"1","v":"c"}
+{"id":"3","v":"d"}'
+	[ "$(cat d.jsonl)" = '{"id":"1","v":"a"}' ] || fail "dups: $(cat d.jsonl)"
+	capture dh-dedup --keep last m2.csv m1.jsonl
+	assert_status 0
+	assert_out 'id,v
+1,c
+3,d
+1,a
+2,b'
+}
