@@ -2,6 +2,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "json.h"
 #include "xalloc.h"
@@ -188,6 +191,23 @@ scan_string(struct scan *sc, int *esc, int *nul)
 	for (;;) {
 		unsigned char c;
 
+#ifdef __SSE2__
+		/* 16 bytes a step: a quote, a backslash, or a byte below 0x20
+		 * or from 0x80 (signed, both are below 0x20) stops it */
+		while (e - p >= 16) {
+			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+			unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+				_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+					     _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+				_mm_cmplt_epi8(v, _mm_set1_epi8(0x20))));
+
+			if (m) {
+				p += __builtin_ctz(m);
+				goto special;
+			}
+			p += 16;
+		}
+#endif
 		while (e - p >= 8) {
 			uint64_t v, m;
 
@@ -206,6 +226,9 @@ scan_string(struct scan *sc, int *esc, int *nul)
 		}
 		if (p >= e)
 			return fail(sc, p, "premature end of input in a string");
+#ifdef __SSE2__
+special:
+#endif
 		c = (unsigned char)*p;
 		if (c == '"') {
 			sc->p = p + 1;
@@ -594,6 +617,23 @@ add_key(struct scan *sc, size_t base, const char *tok, size_t toklen, int esc,
 	return 0;
 }
 
+/*
+ * The keys of the object whose first key was at position obj matched the
+ * hint until the first miss, at sc->hcut: those are the hint's keys of
+ * the same obj before it.  Put them in sc->keys, for the keys after them
+ * to be checked against.
+ */
+static void
+hint_keys(struct scan *sc, size_t base, size_t obj)
+{
+	const struct dh_json_hint *h = sc->hint;
+	size_t i;
+
+	for (i = obj; i < sc->hcut; i++)
+		if (h->k[i].obj == obj)
+			add_key(sc, base, h->bytes.data + h->k[i].off, h->k[i].len, 0, 0);
+}
+
 static int
 cmp_keys(const void *a, const void *b)
 {
@@ -631,7 +671,7 @@ scan_object(struct scan *sc, int depth, struct dh_record *rec,
 	    const struct fname *prefix)
 {
 	size_t base = sc->nkeys, obj = SIZE_MAX;
-	int rc = 0;
+	int rc = 0, lazy = 0;
 
 	sc->p++; /* '{' */
 	skip_ws(sc);
@@ -661,7 +701,7 @@ scan_object(struct scan *sc, int depth, struct dh_record *rec,
 			klen = (size_t)(sc->p - k);
 			esc = 0;
 			skip = h->skip;
-			add_key(sc, base, k, klen, 0, 0);
+			lazy = 1; /* not in sc->keys until a key must be checked */
 		} else {
 			if ((rc = scan_string(sc, &esc, &nul)) != 0)
 				break;
@@ -669,6 +709,10 @@ scan_object(struct scan *sc, int depth, struct dh_record *rec,
 			if (nul) {
 				rc = fail(sc, k, "NUL byte in object key");
 				break;
+			}
+			if (lazy) {
+				hint_keys(sc, base, obj);
+				lazy = 0;
 			}
 			if (add_key(sc, base, k, klen, esc, 1) != 0) {
 				rc = fail(sc, k, "duplicate object key");

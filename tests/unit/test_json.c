@@ -254,6 +254,45 @@ test_hint_cases(void)
 	}
 }
 
+/*
+ * Strings of 0 to 47 bytes with one special byte sequence at every
+ * offset (the scanner looks at 16, then 8, then 1 byte a step): the
+ * scanner and jansson agree on each.
+ */
+static void
+test_string_offsets(void)
+{
+	static const char *const special[] = {"\x01", "\x1f", "\x7f", "\x80", "\xc3\xa9",
+					      "\xc3", "\xe2\x82\xac", "\xed\xa0\x80",
+					      "\\n", "\\u00e9", "\\x", "\\", " "};
+	size_t len, at, k;
+	int bad = 0, n = 0;
+
+	for (len = 0; len < 48; len++)
+		for (at = 0; at <= len; at++)
+			for (k = 0; k < sizeof(special) / sizeof(special[0]); k++) {
+				struct dh_buf b = DH_BUF_INIT;
+				const char *why;
+				size_t i;
+
+				dh_buf_adds(&b, "{\"k\":\"");
+				for (i = 0; i < len; i++) {
+					if (i == at)
+						dh_buf_adds(&b, special[k]);
+					dh_buf_addc(&b, (char)('a' + i % 26));
+				}
+				if (at == len)
+					dh_buf_adds(&b, special[k]);
+				dh_buf_adds(&b, "\"}");
+				n++;
+				if (jdiff_line(b.data, b.len, &why) == JDIFF_DISAGREE && bad++ < 5)
+					fprintf(stderr, "offset %zu of %zu, special %zu: %s\n", at, len, k, why);
+				dh_buf_release(&b);
+			}
+	CHECK(bad == 0);
+	CHECK(n == 48 * 49 / 2 * 13);
+}
+
 /* xorshift64*: the same records on every run */
 static uint64_t
 rnd(uint64_t *s)
@@ -370,6 +409,7 @@ main(void)
 	test_values();
 	test_depth();
 	test_hint_cases();
+	test_string_offsets();
 	test_hint_random();
 	test_suite();
 	test_corpus();
