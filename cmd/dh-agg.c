@@ -116,27 +116,14 @@ struct agg {
 static void
 want_init(struct dh_json_want *want, const struct dh_win *w)
 {
-	char **paths;
-	size_t *lens, n = 0, i, max = w->nkeys + w->agg->nfields + 1;
+	size_t i;
 
-	paths = dh_xreallocarray(NULL, max, sizeof(*paths));
-	lens = dh_xreallocarray(NULL, max, sizeof(*lens));
-	for (i = 0; i < w->nkeys; i++) {
-		paths[n] = w->keys[i];
-		lens[n++] = w->klens[i];
-	}
-	for (i = 0; i < w->agg->nfields; i++) {
-		paths[n] = w->agg->fields[i].path;
-		lens[n++] = w->agg->fields[i].plen;
-	}
-	if (w->time_field != NULL) {
-		paths[n] = (char *)w->time_field;
-		lens[n++] = strlen(w->time_field);
-	}
-	want->paths = paths;
-	want->plens = lens;
-	want->n = n;
-	want->sep = '.';
+	for (i = 0; i < w->nkeys; i++)
+		dh_json_want_add(want, w->keys[i], w->klens[i]);
+	for (i = 0; i < w->agg->nfields; i++)
+		dh_json_want_add(want, w->agg->fields[i].path, w->agg->fields[i].plen);
+	if (w->time_field != NULL)
+		dh_json_want_add(want, w->time_field, strlen(w->time_field));
 }
 
 /* No result: CSV and TSV still get their header line, as dh-convert
@@ -850,8 +837,7 @@ main(int argc, char **argv)
 	dh_stats_report(&a.st, co.stats, co.metrics);
 	if (!merge || m.ready)
 		dh_win_release(&w);
-	free((void *)a.want_all.paths);
-	free((void *)a.want_all.plens);
+	dh_json_want_release(&a.want_all);
 	if (aggs != NULL)
 		dh_agg_spec_release(&spec);
 	if (m.ready) {

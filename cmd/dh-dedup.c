@@ -637,23 +637,13 @@ main(int argc, char **argv)
 	if (d.nkeys == 0) {
 		dh_buf_adds(&d.spec, "record");
 	} else {
-		char **paths = dh_xreallocarray(NULL, d.nkeys + 1, sizeof(*paths));
-		size_t *lens = dh_xreallocarray(NULL, d.nkeys + 1, sizeof(*lens));
-
 		dh_buf_adds(&d.spec, "-k ");
 		for (i = 0; i < d.nkeys; i++) {
 			dh_buf_addf(&d.spec, "%s%s", i ? "," : "", d.keys[i]);
-			paths[i] = d.keys[i];
-			lens[i] = d.klens[i];
+			dh_json_want_add(&d.want, d.keys[i], d.klens[i]);
 		}
-		d.want.n = d.nkeys;
-		if (d.time_field != NULL) {
-			paths[d.want.n] = (char *)d.time_field;
-			lens[d.want.n++] = strlen(d.time_field);
-		}
-		d.want.paths = paths;
-		d.want.plens = lens;
-		d.want.sep = '.';
+		if (d.time_field != NULL)
+			dh_json_want_add(&d.want, d.time_field, strlen(d.time_field));
 	}
 	dh_stats_start(&d.st);
 	dh_progress_start(&d.pg, &d.st, DH_PROGRESS_RECORDS);
@@ -702,8 +692,7 @@ main(int argc, char **argv)
 		free(d.keys[i]);
 	free(d.keys);
 	free(d.klens);
-	free((void *)d.want.paths);
-	free((void *)d.want.plens);
+	dh_json_want_release(&d.want);
 	dh_keyset_release(&d.ks);
 	keyer_release(&d.km);
 	dh_record_release(&d.flat);

@@ -353,24 +353,6 @@ spec_keys(const struct part *pt)
 	return keys;
 }
 
-/* The fields the partitions are named from (borrowed from pt). */
-static void
-want_of(const struct part *pt, struct dh_json_want *want)
-{
-	char **paths = dh_xreallocarray(NULL, pt->nspecs, sizeof(*paths));
-	size_t *lens = dh_xreallocarray(NULL, pt->nspecs, sizeof(*lens)), i, n = 0;
-
-	for (i = 0; i < pt->nspecs; i++)
-		if (pt->specs[i].field != NULL) {
-			paths[n] = pt->specs[i].field;
-			lens[n++] = strlen(pt->specs[i].field);
-		}
-	want->paths = paths;
-	want->plens = lens;
-	want->n = n;
-	want->sep = '.';
-}
-
 int
 main(int argc, char **argv)
 {
@@ -448,7 +430,9 @@ main(int argc, char **argv)
 	dh_mkdirs_under(state, tabledir.data);
 	lockfd = dh_table_lock(tabledir.data, table, co.wait);
 	keys = spec_keys(&pt);
-	want_of(&pt, &want);
+	for (i = 0; i < pt.nspecs; i++)
+		if (pt.specs[i].field != NULL)
+			dh_json_want_add(&want, pt.specs[i].field, strlen(pt.specs[i].field));
 	have_table = dh_table_read(tabledir.data, &table_fmt, &tkeys, &ntkeys);
 	if (have_table) {
 		dh_table_check_keys(tabledir.data, table, tkeys, ntkeys, keys, pt.nspecs);
@@ -606,8 +590,7 @@ main(int argc, char **argv)
 		free(pt.specs[i].value);
 	}
 	free(pt.specs);
-	free((void *)want.paths);
-	free((void *)want.plens);
+	dh_json_want_release(&want);
 	for (i = 0; i < pt.nspecs; i++)
 		free(keys[i]);
 	free(keys);

@@ -523,9 +523,29 @@ unwanted(const struct dh_json_want *w, const char *kb, size_t n)
 
 	for (i = 0; i < w->n; i++)
 		if (w->plens[i] >= n && memcmp(w->paths[i], kb, n) == 0 &&
-		    (w->plens[i] == n || w->paths[i][n] == w->sep))
+		    (w->plens[i] == n || w->paths[i][n] == '.'))
 			return 0;
 	return 1;
+}
+
+void
+dh_json_want_add(struct dh_json_want *w, const char *path, size_t plen)
+{
+	if (w->n == w->cap) {
+		w->cap = w->cap ? 2 * w->cap : 8;
+		w->paths = dh_xreallocarray(w->paths, w->cap, sizeof(*w->paths));
+		w->plens = dh_xreallocarray(w->plens, w->cap, sizeof(*w->plens));
+	}
+	w->paths[w->n] = path;
+	w->plens[w->n++] = plen;
+}
+
+void
+dh_json_want_release(struct dh_json_want *w)
+{
+	free(w->paths);
+	free(w->plens);
+	memset(w, 0, sizeof(*w));
 }
 
 /* The record was accepted: learn its keys from the first miss on. */

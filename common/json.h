@@ -67,16 +67,19 @@ struct dh_json_hint {
 void dh_json_hint_release(struct dh_json_hint *h);
 
 /*
- * The fields a command reads (dotted paths, as dh_record_lookup() takes
- * them, with sep between segments): a top-level member that none of them
- * is or starts is checked but not made a field.  Borrowed.
+ * The fields a command reads (paths as dh_record_lookup() takes them,
+ * with '.' between segments): a top-level member that none of them is or
+ * starts is checked but not made a field.  Zero it first (or
+ * DH_JSON_WANT_INIT); the paths are borrowed.
  */
 struct dh_json_want {
-	char *const *paths;
-	const size_t *plens;
-	size_t n;
-	char sep;
+	const char **paths;
+	size_t *plens;
+	size_t n, cap;
 };
+#define DH_JSON_WANT_INIT {NULL, NULL, 0, 0}
+void dh_json_want_add(struct dh_json_want *w, const char *path, size_t plen);
+void dh_json_want_release(struct dh_json_want *w);
 
 /* dh_json_scan_flat() using and updating hint (NULL: none), making fields
  * only of the members want names (NULL: all). */
