@@ -108,8 +108,7 @@ struct agg {
 	int nthreads;
 	struct dh_win *win;
 	/* JSON: the fields the run reads (keys, aggregated fields, time) */
-	struct dh_json_want want_all;
-	const struct dh_json_want *want; /* for the file being read */
+	struct dh_json_want want;
 };
 
 /* The fields w reads: JSON records keep only those members. */
@@ -307,7 +306,7 @@ agg_parallel(struct agg *a, struct dh_win *w, struct dh_input *in, enum dh_forma
 {
 	struct par p;
 	struct dh_pmap_src src = {in->loc.name, fmt, rflags, 0, dh_format_delimited(fmt) ? r : NULL,
-				  &a->rj, &a->st.rejected, a->want};
+				  &a->rj, &a->st.rejected, r->want};
 	struct dh_pmap_rec_ops ops = {lane_new, lane_done, lane_one, NULL, &p};
 	uint64_t maxseq = 0;
 	size_t i;
@@ -475,7 +474,7 @@ agg_ordered(struct agg *a, struct dh_win *w, struct dh_input *in, enum dh_format
 {
 	struct oseq o;
 	struct dh_pmap_src src = {in->loc.name, fmt, rflags, 0, dh_format_delimited(fmt) ? r : NULL,
-				  &a->rj, &a->st.rejected, a->want};
+				  &a->rj, &a->st.rejected, r->want};
 	struct dh_pmap_rec_ops ops = {olane_new, olane_free, olane_one, oseq_emit, &o};
 	unsigned long long out_unused = 0;
 	size_t i;
@@ -520,8 +519,8 @@ agg_file(struct agg *a, struct dh_win *w, const char *path, unsigned rflags)
 	      (w->win.kind == DH_WIN_NONE || a->late_path == NULL || fmt == DH_FMT_JSONL);
 	dh_reader_open(&r, &in, fmt, rflags);
 	/* --late writes a JSON array's late records from their fields */
-	a->want = fmt == DH_FMT_JSON && a->late_path != NULL ? NULL : &a->want_all;
-	r.want = a->want;
+	if (fmt != DH_FMT_JSON || a->late_path == NULL)
+		r.want = &a->want;
 	/* one by one until the header and a first record are read, and no
 	 * CSV row is half used; then, when allowed, in parallel */
 	while ((!par || nread == 0 || r.rem_len > 0 || (dh_format_delimited(fmt) && !r.have_header)) &&
@@ -793,7 +792,7 @@ main(int argc, char **argv)
 	a.win = &w;
 	if (!merge) {
 		dh_win_init(&w, &spec, &win, keys, klens, nkeys, time_field, unit, partial, &wo);
-		want_init(&a.want_all, &w);
+		want_init(&a.want, &w);
 	}
 	inputs = dh_inputs_expand(argv + optind, (size_t)(argc - optind), co.allow_incomplete,
 				  &ninputs);
@@ -837,7 +836,7 @@ main(int argc, char **argv)
 	dh_stats_report(&a.st, co.stats, co.metrics);
 	if (!merge || m.ready)
 		dh_win_release(&w);
-	dh_json_want_release(&a.want_all);
+	dh_json_want_release(&a.want);
 	if (aggs != NULL)
 		dh_agg_spec_release(&spec);
 	if (m.ready) {

@@ -63,6 +63,11 @@ dh_num_parse(const char *s, size_t n, int64_t *i, double *d)
 	return isint ? DH_NUM_BIG : DH_NUM_FLOAT;
 }
 
+/* The powers of ten a double holds exactly. */
+static const double p10[] = {1,    1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+			     1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+			     1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
 /*
  * The fast way for most values aggregates give (sums of prices): d is
  * m / 10^k for a whole m below 10^15 and the smallest such k <= 9 when
@@ -74,7 +79,6 @@ dh_num_parse(const char *s, size_t n, int64_t *i, double *d)
 static size_t
 fmt_decimal(double d, char out[32])
 {
-	static const double p10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
 	double a = d < 0 ? -d : d;
 	int k;
 
@@ -143,9 +147,6 @@ pow10_le(uint64_t m, int t, int k)
 static size_t
 fmt_digits(double d, char out[32])
 {
-	static const double p10d[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
-				      1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
-				      1e20, 1e21, 1e22};
 	double a = d < 0 ? -d : d;
 	uint64_t m, n = 0;
 	int e, t, x, p, s = 0;
@@ -173,7 +174,7 @@ fmt_digits(double d, char out[32])
 		if (r > half || (r == half && (q & 1)))
 			q++;
 		n = (uint64_t)q;
-		if (n >= (uint64_t)p10d[p]) {
+		if (n >= (uint64_t)p10[p]) {
 			/* rounded up to 10^p: one digit fewer, exponent x + 1 */
 			if (s == 0)
 				return 0; /* 1e+15 */
@@ -183,7 +184,7 @@ fmt_digits(double d, char out[32])
 		if (p == 17)
 			break;
 		if (n < (UINT64_C(1) << 53)) {
-			if ((double)n / p10d[s] == a)
+			if ((double)n / p10[s] == a)
 				break;
 		} else {
 			char tmp[48];
