@@ -518,8 +518,9 @@ agg_file(struct agg *a, struct dh_win *w, const char *path, unsigned rflags)
 	par = dh_pmap_fits(&in, fmt, a->nthreads, a->rj.path != NULL) &&
 	      (w->win.kind == DH_WIN_NONE || a->late_path == NULL || fmt == DH_FMT_JSONL);
 	dh_reader_open(&r, &in, fmt, rflags);
-	/* --late writes a JSON array's late records from their fields */
-	if (fmt != DH_FMT_JSON || a->late_path == NULL)
+	/* --late writes late records from their fields, unless they are
+	 * JSON lines (written as read) */
+	if (a->late_path == NULL || fmt == DH_FMT_JSONL)
 		r.want = &a->want;
 	/* one by one until the header and a first record are read, and no
 	 * CSV row is half used; then, when allowed, in parallel */

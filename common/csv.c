@@ -178,10 +178,30 @@ find3(const char *p, const char *e, char a, char b, char c)
  * returns 0 (rec untouched): libcsv takes the line, errors included.
  */
 int
-dh_csv_split(const char *line, size_t len, struct dh_record *rec)
+dh_csv_split(const char *line, size_t len, struct dh_record *rec, struct dh_reader *named)
 {
 	const char *p = line, *e = line + len;
-	size_t n0 = rec->n, a0 = rec->arena.len;
+	size_t n0 = rec->n, a0 = rec->arena.len, col = 0, ncols = SIZE_MAX;
+	const unsigned char *keep = NULL;
+	char *const *names = NULL;
+	const size_t *nlens = NULL;
+
+	if (named != NULL) {
+		keep = dh_reader_kept(named);
+		names = named->names;
+		nlens = named->nlens;
+		ncols = named->ncols;
+	}
+/* the next field, column col: kept (named) or not */
+#define FIELD(v, n)                                                                             \
+	do {                                                                                    \
+		if (col >= ncols)                                                               \
+			goto slow;                                                              \
+		if (keep == NULL || keep[col])                                                  \
+			dh_record_add(rec, names ? names[col] : NULL, names ? nlens[col] : 0, v, \
+				      n, DH_V_STR);                                             \
+		col++;                                                                          \
+	} while (0)
 
 	for (;;) {
 		if (p < e && *p == '"') {
@@ -202,7 +222,9 @@ dh_csv_split(const char *line, size_t len, struct dh_record *rec)
 			if (q + 1 < e && q[1] != ',')
 				goto slow;
 			if (!doubled) {
-				dh_record_add(rec, NULL, 0, start, (size_t)(q - start), DH_V_STR);
+				FIELD(start, (size_t)(q - start));
+			} else if (keep != NULL && col < ncols && !keep[col]) {
+				col++; /* not kept: not unquoted either */
 			} else {
 				size_t off = rec->arena.len;
 				char *o = dh_buf_reserve(&rec->arena, (size_t)(q - start)), *o0 = o;
@@ -214,7 +236,7 @@ dh_csv_split(const char *line, size_t len, struct dh_record *rec)
 						s++;
 				}
 				rec->arena.len += (size_t)(o - o0);
-				dh_record_add(rec, NULL, 0, DH_ARENA_REF(off), (size_t)(o - o0), DH_V_STR);
+				FIELD(DH_ARENA_REF(off), (size_t)(o - o0));
 			}
 			p = q + 1;
 		} else {
@@ -222,17 +244,22 @@ dh_csv_split(const char *line, size_t len, struct dh_record *rec)
 
 			if (c < e && *c != ',')
 				goto slow;
-			dh_record_add(rec, NULL, 0, p, (size_t)(c - p), DH_V_STR);
+			FIELD(p, (size_t)(c - p));
 			p = c;
 		}
 		if (p == e)
 			break;
 		p++; /* the comma */
 		if (p == e) {
-			dh_record_add(rec, NULL, 0, p, 0, DH_V_STR);
+			FIELD(p, 0);
 			break;
 		}
 	}
+#undef FIELD
+	/* another number of fields than the header's: libcsv's way words
+	 * the error */
+	if (named != NULL && col != ncols)
+		goto slow;
 	if (rec->arena.len > a0)
 		dh_record_fix(rec);
 	return 1;
@@ -283,7 +310,8 @@ finish_row(struct dh_reader *r, struct dh_record *rec)
 	return dh_reader_name_fields(r, rec);
 }
 
-/* Read one row (header or data) into rec: 1, 0 at end, -1 bad. */
+/* Read one row (header or data) into rec: 1, 2 for a data row the fast
+ * path named already, 0 at end, -1 bad. */
 static int
 read_row(struct dh_reader *r, struct dh_record *rec)
 {
@@ -343,10 +371,12 @@ read_row(struct dh_reader *r, struct dh_record *rec)
 				if (!(r->flags & DH_READ_NO_FASTPATH)) {
 					size_t n = len - (line[len - 1] == '\r');
 
-					if (dh_csv_split(line, n, rec)) {
+					if (dh_csv_split(line, n, rec,
+							 r->have_header ? r : NULL)) {
 						rec->raw = line;
 						rec->rawlen = n;
-						return 1;
+						/* a data row is named already */
+						return r->have_header ? 2 : 1;
 					}
 				}
 				r->row_started = 1;
@@ -392,6 +422,8 @@ dh_csv_read(struct dh_reader *r, struct dh_record *rec)
 		rc = read_row(r, rec);
 		if (rc <= 0)
 			return rc;
+		if (rc == 2)
+			return 1;
 		if (!r->have_header) {
 			rc = finish_row(r, rec);
 			if (rc == -2)

@@ -93,7 +93,7 @@ struct dh_pmap_src {
 	const struct dh_reader *header; /* CSV and TSV: the file's header, read */
 	struct dh_rejects *rj;
 	unsigned long long *rejected;
-	const struct dh_json_want *want; /* JSON: the fields read (NULL: all) */
+	const struct dh_json_want *want; /* the fields read (NULL: all) */
 };
 
 struct dh_pmap_rec_ops {

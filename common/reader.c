@@ -136,6 +136,7 @@ dh_reader_close(struct dh_reader *r)
 	dh_buf_release(&r->rowraw);
 	dh_record_release(&r->hdr);
 	dh_json_hint_release(&r->hint);
+	free(r->keep);
 }
 
 void
@@ -175,10 +176,36 @@ dh_reader_set_header(struct dh_reader *r, const struct dh_record *rec)
 	return 0;
 }
 
+const unsigned char *
+dh_reader_kept(struct dh_reader *r)
+{
+	size_t i, j, nkept = 0;
+
+	if (r->keep_done || r->want == NULL || !r->have_header)
+		return r->keep;
+	r->keep_done = 1;
+	r->keep = dh_xcalloc(r->ncols + 1, 1);
+	/* CSV and TSV values are strings: a path reaches a column by its
+	 * whole name, never into it */
+	for (i = 0; i < r->ncols; i++)
+		for (j = 0; j < r->want->n && !r->keep[i]; j++)
+			if (r->want->plens[j] == r->nlens[i] &&
+			    memcmp(r->want->paths[j], r->names[i], r->nlens[i]) == 0) {
+				r->keep[i] = 1;
+				nkept++;
+			}
+	if (nkept == r->ncols) {
+		free(r->keep);
+		r->keep = NULL;
+	}
+	return r->keep;
+}
+
 int
 dh_reader_name_fields(struct dh_reader *r, struct dh_record *rec)
 {
-	size_t i;
+	const unsigned char *keep = dh_reader_kept(r);
+	size_t i, j;
 
 	if (rec->n != r->ncols) {
 		dh_buf_reset(&r->err);
@@ -186,10 +213,15 @@ dh_reader_name_fields(struct dh_reader *r, struct dh_record *rec)
 			    r->ncols, rec->n);
 		return -1;
 	}
-	for (i = 0; i < rec->n; i++) {
-		rec->f[i].name = r->names[i];
-		rec->f[i].nlen = r->nlens[i];
+	for (i = j = 0; i < rec->n; i++) {
+		if (keep != NULL && !keep[i])
+			continue;
+		rec->f[j] = rec->f[i];
+		rec->f[j].name = r->names[i];
+		rec->f[j].nlen = r->nlens[i];
+		j++;
 	}
+	rec->n = j;
 	return 1;
 }
 

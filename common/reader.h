@@ -53,9 +53,13 @@ struct dh_reader {
 	int json_state;
 	/* json and jsonl: the keys of the last record, to match the next */
 	struct dh_json_hint hint;
-	/* json and jsonl: the fields the caller reads (NULL: all; set after
-	 * dh_reader_open, borrowed): other members are checked, not kept */
+	/* the fields the caller reads (NULL: all; set after dh_reader_open,
+	 * borrowed): other JSON members are checked, not kept; other CSV and
+	 * TSV columns are split and counted, not kept */
 	const struct dh_json_want *want;
+	/* csv and tsv under a want: the columns it names (NULL: all) */
+	unsigned char *keep;
+	int keep_done;
 };
 
 /* CSV and TSV: a header line, then rows. */
@@ -103,9 +107,13 @@ void dh_reader_close(struct dh_reader *r);
  */
 int dh_reader_jsonl_line(struct dh_reader *r, const char *line, size_t len,
 			 unsigned long long lineno, struct dh_record *rec);
-/* A CSV/TSV row's fields get the header's names: 1, or -1 (r->err) when
- * the row has another number of fields. */
+/* A CSV/TSV row's fields get the header's names, and only the columns
+ * r->want names stay (when it is set): 1, or -1 (r->err) when the row has
+ * another number of fields. */
 int dh_reader_name_fields(struct dh_reader *r, struct dh_record *rec);
+/* CSV/TSV: which header columns r->want names, one flag a column; NULL
+ * when there is no want or no header yet, or it names them all. */
+const unsigned char *dh_reader_kept(struct dh_reader *r);
 /* Read with from's CSV/TSV header (borrowed: from must outlive r). */
 void dh_reader_share_header(struct dh_reader *r, const struct dh_reader *from);
 /* Take rec's values as the CSV/TSV header; -1 (r->err) on a duplicate. */
@@ -120,10 +128,14 @@ void dh_csv_free(struct dh_reader *r);
  * fields all close on it and are followed by a comma or its end, with no
  * quote in an unquoted field and no CR: returns 1, fields borrowed from
  * line (or, for doubled quotes, from rec's arena).  Otherwise 0, rec
- * untouched: libcsv must take the line.  Exposed for the test that holds
- * it against libcsv.
+ * untouched: libcsv must take the line.  With named (a reader with its
+ * header), the fields get its names and only its kept columns
+ * (dh_reader_kept) stay, as dh_reader_name_fields() would leave them; a
+ * line of another number of fields is 0 then too.  Exposed for the test
+ * that holds it against libcsv.
  */
-int dh_csv_split(const char *line, size_t len, struct dh_record *rec);
+int dh_csv_split(const char *line, size_t len, struct dh_record *rec,
+		 struct dh_reader *named);
 /*
  * For chunking (common/pmap): the length of p[0..n)'s longest prefix
  * ending in a newline outside quotes, counting quotes from p, which must

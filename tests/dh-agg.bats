@@ -919,6 +919,40 @@ late_ref() {
 		fail "late.jsonl: $(cat late.jsonl)"
 }
 
+@test "CSV and TSV columns that no key or aggregate reads are still split and counted; CSV --late keeps them all" {
+	# unread columns with quotes, doubled quotes, a quoted comma and a
+	# CRLF line: the same results as reading every column
+	printf 'x,g,y,p,z\r\n"a,b",k,"say ""hi""",1,\n,k,"",2,"q"\n"",m,1,4,z\n' >q.csv
+	capture dh-agg -g g -a sum:p,count q.csv
+	assert_status 0
+	assert_out 'g,p_sum,count
+k,3,2
+m,4,1'
+	# a row of another number of fields: exit 3 with its count, as ever
+	printf 'g,p,z\nk,1,a\nk,2,a,"b"\n' >rag.csv
+	capture dh-agg -g g -a sum:p rag.csv
+	assert_status 3
+	assert_err "dh-agg: rag.csv:3: expected 3 fields (as the header), found 4"
+	printf 'g,p,z\nk,1\n' >short.csv
+	capture dh-agg -g g -a sum:p short.csv
+	assert_status 3
+	assert_err "dh-agg: short.csv:2: expected 3 fields (as the header), found 2"
+	printf 'g,p,z\nk,1,"a"b\n' >badq.csv
+	capture dh-agg -g g -a sum:p badq.csv
+	assert_status 3
+	assert_err_match '^dh-agg: badq\.csv:2: malformed quoted field'
+	printf 'g\tp\tz\nk\t1\ta\nk\t2\n' >rag.tsv
+	capture dh-agg -g g -a sum:p rag.tsv
+	assert_status 3
+	assert_err "dh-agg: rag.tsv:3: expected 3 fields (as the header), found 2"
+	# a late CSV record is written from its fields: all of them
+	printf 'ts,g,e\n2026-01-01T00:10:00Z,a,"x,1"\n2026-01-01T00:00:00Z,b,"y ""2"""\n' >l.csv
+	capture dh-agg -g g -a count --time ts --window tumbling:1m --late late.csv l.csv
+	assert_status 0
+	[ "$(cat late.csv)" = 'ts,g,e
+2026-01-01T00:00:00Z,b,"y ""2"""' ] || fail "late.csv: $(cat late.csv)"
+}
+
 @test "--discard panes add up to the --accumulate final pane; --retract's signed panes leave exactly the final ones" {
 	win_events 20000
 	local a='count,sum:event_details.position.x' w='--time ts --window tumbling:1h --lateness 2h'
