@@ -190,6 +190,80 @@ emit_line(void *arg, const char *p, size_t n)
 	a->st.records_out++;
 }
 
+/*
+ * Results made on another thread (struct dh_win_out's fork): records
+ * through a clone of the writer, or saved state lines, into memory; the
+ * main thread writes them in order.  A record that cannot be written
+ * ends the lane: the main thread stops there, as emit_rec would have.
+ */
+struct rlane {
+	struct agg *a;
+	struct dh_out out;
+	struct dh_writer w;
+	int have_w, failed;
+	unsigned long long nrec;
+	struct dh_buf err;
+};
+
+static void
+rlane_rec(void *arg, const struct dh_record *rec)
+{
+	struct rlane *l = arg;
+
+	if (l->failed)
+		return;
+	if (dh_write(&l->w, rec, &l->err) != 0) {
+		l->failed = 1;
+		return;
+	}
+	l->nrec++;
+}
+
+static void
+rlane_line(void *arg, const char *p, size_t n)
+{
+	struct rlane *l = arg;
+
+	dh_out_write(&l->out, p, n);
+	dh_out_putc(&l->out, '\n');
+	l->nrec++;
+}
+
+static int
+rlane_fork(void *arg, struct dh_win_out *lo)
+{
+	struct agg *a = arg;
+	struct rlane *l = dh_xcalloc(1, sizeof(*l));
+
+	l->a = a;
+	dh_out_open_mem(&l->out);
+	if (a->have_writer) {
+		dh_writer_clone(&a->w, &l->w, &l->out);
+		l->have_w = 1;
+	}
+	*lo = (struct dh_win_out){rlane_rec, rlane_line, l, NULL, NULL, 0};
+	return 0;
+}
+
+static void
+rlane_join(void *arg, struct dh_win_out *lo, int write)
+{
+	struct agg *a = arg;
+	struct rlane *l = lo->arg;
+
+	if (write) {
+		dh_out_write_block(&a->out, l->out.buf, l->out.len);
+		a->st.records_out += l->nrec;
+		if (l->failed)
+			dh_die(DH_EXIT_DATA, "cannot write a result: %s", l->err.data);
+	}
+	if (l->have_w)
+		dh_writer_release(&l->w);
+	dh_out_close(&l->out);
+	dh_buf_release(&l->err);
+	free(l);
+}
+
 /* A record later than the lateness: counted, and kept in --late. */
 static void
 late(struct agg *a, const struct dh_record *rec, enum dh_format fmt, const char *name)
@@ -785,6 +859,9 @@ main(int argc, char **argv)
 	wo.rec = emit_rec;
 	wo.line = emit_line;
 	wo.arg = &a;
+	wo.fork = rlane_fork;
+	wo.join = rlane_join;
+	wo.nthreads = a.nthreads;
 	/* --late FILE holds this run's late records: none is an empty file */
 	if (a.late_path != NULL) {
 		dh_out_open_path(&a.late_out, a.late_path, NULL, 0);

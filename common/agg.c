@@ -321,9 +321,10 @@ add_number(struct dh_agg_fstate *f, unsigned needs, enum dh_num_kind kind, int64
 	f->num++;
 	if (kind == DH_NUM_INT) {
 		f->isum += iv; /* 128 bits: no int64 terms overflow it */
-		if (f->num == 1 || iv < f->imin)
+		/* the first integer may come after other numbers */
+		if (f->num - f->nfloat == 1 || iv < f->imin)
 			f->imin = iv;
-		if (f->num == 1 || iv > f->imax)
+		if (f->num - f->nfloat == 1 || iv > f->imax)
 			f->imax = iv;
 	} else {
 		f->nfloat++;
@@ -713,14 +714,30 @@ json_val(struct dh_buf *out, const char *key, const struct dh_agg_val *v,
 static void
 json_xsum(struct dh_buf *out, const char *key, struct dh_xsum *x)
 {
-	int k;
+	int lo = 0, hi = x->n, k;
+	int64_t top;
 
 	if (x->n == 0)
 		return;
 	dh_xsum_normalize(x);
-	dh_buf_addf(out, ",\"%s\":[%d", key, x->lo);
-	for (k = 0; k < x->n; k++)
-		dh_buf_addf(out, ",%lld", (long long)dh_xsum_digit(x, k));
+	/*
+	 * The same sum is the same text, however it was added up (threads
+	 * merge in any order, and leave digits of 0 at either end): no
+	 * digit of 0 at the top or bottom, and no -1 atop 2^32 - 1 (that is
+	 * -1 a digit lower).
+	 */
+	while (hi > 0 && dh_xsum_digit(x, hi - 1) == 0)
+		hi--;
+	top = hi > 0 ? dh_xsum_digit(x, hi - 1) : 0;
+	while (hi > 1 && top == -1 && dh_xsum_digit(x, hi - 2) == INT64_C(0xffffffff))
+		hi--;
+	while (lo < hi && dh_xsum_digit(x, lo) == 0)
+		lo++;
+	if (lo == hi)
+		return; /* 0, as no digits */
+	dh_buf_addf(out, ",\"%s\":[%d", key, x->lo + lo);
+	for (k = lo; k < hi; k++)
+		dh_buf_addf(out, ",%lld", (long long)(k == hi - 1 ? top : dh_xsum_digit(x, k)));
 	dh_buf_addc(out, ']');
 }
 

@@ -1,6 +1,7 @@
 /* window: groups, event-time windows, panes and saved states. */
 #include "window.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1055,6 +1056,101 @@ by_pos(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* Results without a window, order[from..to), on w's thread. */
+static int
+finish_range(struct dh_win *w, const struct ranked *order, uint32_t from, uint32_t to)
+{
+	uint32_t k;
+
+	for (k = from; k < to; k++) {
+		struct dh_win_pane *p = &w->panes[order[k].pane];
+
+		if ((w->partial ? save(w, p) : render(w, p, p->st, 0, 0, 0, NULL, 0)) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * One more thread's share of the results.  lw is a copy of the struct
+ * dh_win with an out, record and buffers of its own: everything else it
+ * only reads (the groups' values), but for the states of its own share,
+ * which a result may change (median sorts its values).
+ */
+struct fin_lane {
+	struct dh_win lw;
+	const struct ranked *order;
+	uint32_t from, to;
+	int rc, started;
+	pthread_t th;
+};
+
+static void *
+fin_thread(void *arg)
+{
+	struct fin_lane *f = arg;
+
+	f->rc = finish_range(&f->lw, f->order, f->from, f->to);
+	return NULL;
+}
+
+#define FIN_MIN 4096 /* fewer results: one thread */
+
+static int
+finish_ranked(struct dh_win *w, const struct ranked *order, uint32_t n)
+{
+	struct fin_lane *f;
+	uint32_t share, at;
+	int nt = w->out.fork != NULL && n >= FIN_MIN ? w->out.nthreads : 1, t, rc;
+
+	if (nt <= 1)
+		return finish_range(w, order, 0, n);
+	/* the first result here: the output takes its columns from it */
+	if (finish_range(w, order, 0, 1) != 0)
+		return -1;
+	f = dh_xcalloc((size_t)nt, sizeof(*f));
+	share = (n - 1 + (uint32_t)nt - 1) / (uint32_t)nt;
+	at = 1 + share;
+	for (t = 1; t < nt; t++) {
+		struct fin_lane *l = &f[t];
+
+		l->lw = *w;
+		l->lw.orec = (struct dh_record)DH_RECORD_INIT;
+		l->lw.err = l->lw.scratch = l->lw.line = (struct dh_buf)DH_BUF_INIT;
+		if (w->out.fork(w->out.arg, &l->lw.out) != 0)
+			break;
+		l->order = order;
+		l->from = at < n ? at : n;
+		at = l->from + share;
+		l->to = at < n ? at : n;
+		l->started = pthread_create(&l->th, NULL, fin_thread, l) == 0;
+	}
+	nt = t;
+	/* this thread's share, then the others' in order; a share that
+	 * could not start a thread is made here */
+	rc = finish_range(w, order, 1, 1 + share < n ? 1 + share : n);
+	for (t = 1; t < nt; t++) {
+		struct fin_lane *l = &f[t];
+
+		if (l->started)
+			pthread_join(l->th, NULL);
+		else if (rc == 0)
+			l->rc = finish_range(&l->lw, order, l->from, l->to);
+		w->out.join(w->out.arg, &l->lw.out, rc == 0);
+		if (rc == 0 && l->rc != 0) {
+			dh_buf_reset(&w->err);
+			dh_buf_add(&w->err, l->lw.err.data, l->lw.err.len);
+			rc = -1;
+		}
+		dh_record_release(&l->lw.orec);
+		dh_buf_release(&l->lw.err);
+		dh_buf_release(&l->lw.scratch);
+		dh_buf_release(&l->lw.line);
+	}
+	free(f);
+	return rc;
+}
+
 int
 dh_win_finish(struct dh_win *w)
 {
@@ -1080,14 +1176,7 @@ dh_win_finish(struct dh_win *w)
 			order[k].pane = k;
 		}
 		qsort(order, w->npanes, sizeof(*order), by_pos);
-		for (k = 0; k < w->npanes && rc == 0; k++) {
-			struct dh_win_pane *p = &w->panes[order[k].pane];
-
-			if (w->partial)
-				rc = save(w, p);
-			else
-				rc = render(w, p, p->st, 0, 0, 0, NULL, 0);
-		}
+		rc = finish_ranked(w, order, w->npanes);
 		free(order);
 		return rc;
 	}

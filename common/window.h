@@ -53,6 +53,17 @@ struct dh_win_out {
 	void (*rec)(void *arg, const struct dh_record *out);
 	void (*line)(void *arg, const char *p, size_t n);
 	void *arg;
+	/*
+	 * Optional (fork NULL: results on the calling thread only).  Without
+	 * a window, many results are made on nthreads threads, each a
+	 * contiguous share of the output order.  After the first result is
+	 * out, fork gives another thread an out of its own (into memory;
+	 * 0, or -1: no more threads); join, on the calling thread and in
+	 * order, writes what that out got when write is set, and frees it.
+	 */
+	int (*fork)(void *arg, struct dh_win_out *lane);
+	void (*join)(void *arg, struct dh_win_out *lane, int write);
+	int nthreads;
 };
 
 struct dh_win_pane;

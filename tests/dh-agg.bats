@@ -1386,6 +1386,36 @@ merge_eq() {
 	DH_THREADS=1 dh-agg -g user_id -a count,sum:price,first:url,last:url e.csv >o1
 	DH_THREADS=2 dh-agg -g user_id -a count,sum:price,first:url,last:url e.csv >o2
 	cmp o1 o2 || fail "CSV results differ in parallel"
+	# more than 4096 groups: results are made on both threads and
+	# written in order; --partial states are the same bytes however
+	# the records were shared out
+	for t in csv jsonl; do
+		DH_THREADS=1 dh-agg -g url -a count,sum:price,mean:price,stddev:price,first:ts,last:ts -t "$t" e.jsonl >o1
+		DH_THREADS=2 dh-agg -g url -a count,sum:price,mean:price,stddev:price,first:ts,last:ts -t "$t" e.jsonl >o2
+		[ "$(wc -l <o1)" -gt 5000 ] || fail "only $(wc -l <o1) url groups"
+		cmp o1 o2 || fail "-t $t: results of many groups differ in parallel"
+	done
+	for args in "-g url" "-g user_id" "-g country --time ts --window tumbling:1h"; do
+		# shellcheck disable=SC2086 # args are words
+		DH_THREADS=1 dh-agg $args -a count,sum:price,stddev:price,min:price --partial e.jsonl >o1
+		# shellcheck disable=SC2086
+		DH_THREADS=2 dh-agg $args -a count,sum:price,stddev:price,min:price --partial e.jsonl >o2
+		cmp o1 o2 || fail "$args: --partial states differ in parallel"
+	done
+	# a result that cannot be written, in the second thread's share:
+	# the same exit and message
+	{
+		echo g,v
+		seq 1 6000 | sed 's/.*/k&,1/'
+		printf 'x\377,2\n'
+		seq 6001 9000 | sed 's/.*/k&,1/'
+	} >u.csv
+	capture env DH_THREADS=1 dh-agg -g g -a count -t jsonl u.csv
+	assert_status 3
+	assert_err 'dh-agg: cannot write a result: field "g": invalid UTF-8 at byte 2 (JSON output must be UTF-8)'
+	capture env DH_THREADS=2 dh-agg -g g -a count -t jsonl u.csv
+	assert_status 3
+	assert_err 'dh-agg: cannot write a result: field "g": invalid UTF-8 at byte 2 (JSON output must be UTF-8)'
 	# aggregates of numbers only are counted a few records late (a
 	# pipeline, window.c): every record still counts, in both paths
 	for f in e.jsonl e.csv; do

@@ -1,7 +1,9 @@
 /* Unit tests for common/num, common/hll, common/agg and keyset deletion. */
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "agg.h"
 #include "hll.h"
@@ -485,6 +487,89 @@ test_agg(void)
 	dh_buf_release(&err);
 }
 
+/*
+ * A saved state is the same text however its records were added up:
+ * in one run, or in shares merged in any order (the threads of a run).
+ * Sums that cancel to 0, and negative ones (-1 atop 2^32 - 1), included.
+ */
+static void
+test_state_text(void)
+{
+	struct dh_agg_spec s;
+	struct dh_agg_scratch sc;
+	struct dh_buf err = DH_BUF_INIT, a = DH_BUF_INIT, b = DH_BUF_INIT;
+	struct dh_record r = DH_RECORD_INIT;
+	unsigned long long invalid = 0;
+	uint64_t seed = 7;
+	int round, bad = 0;
+
+	memset(&sc, 0, sizeof(sc));
+	CHECK(dh_agg_spec_parse(&s, "sum:v,stddev:v", &err) == 0);
+	for (round = 0; round < 3000; round++) {
+		struct dh_agg_state *all = dh_agg_new(&s), *part[4];
+		size_t n = 1 + rnd(&seed) % 40, k, np = 1 + rnd(&seed) % 4;
+		char v[40];
+
+		for (k = 0; k < np; k++)
+			part[k] = dh_agg_new(&s);
+		double prev = 0;
+
+		for (k = 0; k < n; k++) {
+			uint64_t x = rnd(&seed);
+			double d;
+
+			switch (x % 5) {
+			case 4: d = -prev; break; /* cancels the low digits of one before */
+			case 0: d = (double)(int64_t)(x >> 40) / 100; break; /* prices, +-0.01 */
+			case 1: d = ldexp((double)(x >> 11), -53) * pow(10, (double)(rnd(&seed) % 40) - 20); break;
+			case 2: d = -0.1 * (double)(1 + x % 3); break;
+			default: d = (x >> 8) % 2 ? 1e15 + 0.5 : -(1e15 + 0.5); break;
+			}
+			if (x % 3 == 0 && x % 5 != 4)
+				d = -d;
+			prev = d;
+			snprintf(v, sizeof(v), "%.17g", d);
+			one(&r, "v", v, DH_V_STR);
+			sc.pos = k;
+			CHECK(dh_agg_prepare(&s, &r, &sc, &invalid) == 0);
+			CHECK(dh_agg_apply(&s, all, &sc) == 0);
+			CHECK(dh_agg_apply(&s, part[rnd(&seed) % np], &sc) == 0);
+		}
+		/* merged from the last share down */
+		for (k = np - 1; k > 0; k--)
+			CHECK(dh_agg_merge(&s, part[k - 1], part[k], &err) == 0);
+		dh_buf_reset(&a);
+		dh_buf_reset(&b);
+		CHECK(dh_agg_state_json(&s, all, &a, &err) == 0);
+		CHECK(dh_agg_state_json(&s, part[0], &b, &err) == 0);
+		if ((a.len != b.len || memcmp(a.data, b.data, a.len) != 0) && bad++ < 3)
+			fprintf(stderr, "state text differs:\n%s\n%s\n", a.data, b.data);
+		/* and read back (--merge), it is written the same again */
+		{
+			json_t *j = json_loadb(b.data, b.len, 0, NULL);
+			struct dh_agg_state *back = NULL;
+
+			CHECK(j != NULL && dh_agg_state_read(&s, j, &back, &err) == 0);
+			dh_buf_reset(&a);
+			CHECK(back != NULL && dh_agg_state_json(&s, back, &a, &err) == 0);
+			if ((a.len != b.len || memcmp(a.data, b.data, a.len) != 0) && bad++ < 3)
+				fprintf(stderr, "state text read back differs:\n%s\n%s\n", b.data, a.data);
+			dh_agg_free(&s, back);
+			json_decref(j);
+		}
+		dh_agg_free(&s, all);
+		for (k = 0; k < np; k++)
+			dh_agg_free(&s, part[k]);
+	}
+	CHECK(bad == 0);
+	dh_agg_spec_release(&s);
+	dh_agg_scratch_release(&sc);
+	dh_record_release(&r);
+	dh_buf_release(&err);
+	dh_buf_release(&a);
+	dh_buf_release(&b);
+}
+
 int
 main(void)
 {
@@ -496,5 +581,6 @@ main(void)
 	test_hll();
 	test_keyset_del();
 	test_agg();
+	test_state_text();
 	return unit_done("test_agg");
 }
