@@ -1008,6 +1008,30 @@ out:
  * keeps nothing of it to free); a group w has merges.  Without a window
  * each group has one pane, pane g of group g.
  */
+static void
+swap_groups(struct dh_win *a, struct dh_win *b)
+{
+#define SWAP(f)                      \
+	do {                         \
+		__typeof__(a->f) t_ = a->f; \
+		a->f = b->f;         \
+		b->f = t_;           \
+	} while (0)
+	SWAP(gset);
+	SWAP(gvals);
+	SWAP(goff);
+	SWAP(ghead);
+	SWAP(gkey);
+	SWAP(ngroups);
+	SWAP(capgroups);
+	SWAP(gfree);
+	SWAP(panes);
+	SWAP(npanes);
+	SWAP(cappanes);
+	SWAP(pfree);
+#undef SWAP
+}
+
 int
 dh_win_absorb(struct dh_win *w, struct dh_win *from)
 {
@@ -1016,6 +1040,10 @@ dh_win_absorb(struct dh_win *w, struct dh_win *from)
 
 	if (lag_flush(w) != 0 || lag_flush(from) != 0)
 		return -1;
+	/* the groups of the side with more stay where they are, and the
+	 * fewer merge into them (w's first is often one record's) */
+	if (from->npanes > w->npanes)
+		swap_groups(w, from);
 	for (k = 0; k < from->npanes && rc == 0; k++) {
 		struct dh_win_pane *q = &from->panes[k];
 		struct dh_key key = from->gkey[q->gid];
