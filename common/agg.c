@@ -480,12 +480,25 @@ dh_agg_merge(const struct dh_agg_spec *s, struct dh_agg_state *dst,
 	return 0;
 }
 
+/* Numbers in order, -0 before 0: one order whatever they came in. */
 static int
 cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
 
+	if (x == y)
+		return (signbit(y) != 0) - (signbit(x) != 0);
 	return (x > y) - (x < y);
+}
+
+static int
+cmp_key(const void *a, const void *b)
+{
+	const struct dh_key *x = a, *y = b;
+
+	if (x->hi != y->hi)
+		return (x->hi > y->hi) - (x->hi < y->hi);
+	return (x->lo > y->lo) - (x->lo < y->lo);
 }
 
 /* Type 7: linear between the closest ranks of the sorted values. */
@@ -769,6 +782,9 @@ dh_agg_state_json(const struct dh_agg_spec *s, struct dh_agg_state *st, struct d
 			json_xsum(out, "xsum", &f->xs);
 			json_xsum(out, "xsq", &f->xsq);
 			if (fd->needs & DH_AGG_VALUES) {
+				/* sorted: the same values are the same text,
+				 * whatever order the threads merged them in */
+				qsort(f->m->vals, f->m->nvals, sizeof(*f->m->vals), cmp_double);
 				dh_buf_adds(out, ",\"vals\":[");
 				for (k = 0; k < f->m->nvals; k++) {
 					char b[32];
@@ -784,18 +800,21 @@ dh_agg_state_json(const struct dh_agg_spec *s, struct dh_agg_state *st, struct d
 				     json_val(out, "last", &f->m->last, fd, err) != 0))
 			return -1;
 		if (f->m != NULL && f->m->dist != NULL) {
-			int first = 1;
+			/* sorted, not in the table's order (which depends on
+			 * the order of insertion) */
+			struct dh_key *ks = dh_xreallocarray(NULL, f->m->dist->n + 1, sizeof(*ks));
+			size_t nk = 0;
 
+			for (k = 0; k < f->m->dist->cap; k++)
+				if (dh_keyset_used(f->m->dist, k))
+					ks[nk++] = dh_keyset_key(f->m->dist, k);
+			qsort(ks, nk, sizeof(*ks), cmp_key);
 			dh_buf_adds(out, ",\"dist\":[");
-			for (k = 0; k < f->m->dist->cap; k++) {
-				if (!dh_keyset_used(f->m->dist, k))
-					continue;
-				dh_buf_addf(out, "%s\"%016llx%016llx\"", first ? "" : ",",
-					    (unsigned long long)dh_keyset_key(f->m->dist, k).hi,
-					    (unsigned long long)dh_keyset_key(f->m->dist, k).lo);
-				first = 0;
-			}
+			for (k = 0; k < nk; k++)
+				dh_buf_addf(out, "%s\"%016llx%016llx\"", k ? "," : "",
+					    (unsigned long long)ks[k].hi, (unsigned long long)ks[k].lo);
 			dh_buf_addc(out, ']');
+			free(ks);
 		}
 		if (f->m != NULL && f->m->hll != NULL) {
 			int first = 1;

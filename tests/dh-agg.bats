@@ -1397,10 +1397,12 @@ merge_eq() {
 	done
 	for args in "-g url" "-g user_id" "-g country --time ts --window tumbling:1h"; do
 		# shellcheck disable=SC2086 # args are words
-		DH_THREADS=1 dh-agg $args -a count,sum:price,stddev:price,min:price --partial e.jsonl >o1
+		DH_THREADS=1 dh-agg $args -a count,sum:price,stddev:price,min:price,median:price,distinct:user_id --partial e.jsonl >o1
 		# shellcheck disable=SC2086
-		DH_THREADS=2 dh-agg $args -a count,sum:price,stddev:price,min:price --partial e.jsonl >o2
+		DH_THREADS=2 dh-agg $args -a count,sum:price,stddev:price,min:price,median:price,distinct:user_id --partial e.jsonl >o2
 		cmp o1 o2 || fail "$args: --partial states differ in parallel"
+		# read back and written again, alone: the same bytes
+		DH_THREADS=2 dh-agg --merge --partial o2 | cmp - o1 || fail "$args: --merge --partial changed the states"
 	done
 	# a result that cannot be written, in the second thread's share:
 	# the same exit and message
