@@ -57,4 +57,43 @@ dh_buf_addc(struct dh_buf *b, char c)
 	b->data[b->len] = '\0';
 }
 
+/*
+ * Are a[0..n) and b[0..n) the same bytes?  For the short names records
+ * repeat (field names, keys): up to 16 bytes with two overlapping loads
+ * each side, never past n, without a call; longer ones by memcmp.
+ */
+static inline int
+dh_mem_eq(const void *a, const void *b, size_t n)
+{
+	const unsigned char *x = a, *y = b;
+
+	if (n >= 8 && n <= 16) {
+		unsigned long long x0, x1, y0, y1;
+
+		memcpy(&x0, x, 8);
+		memcpy(&y0, y, 8);
+		memcpy(&x1, x + n - 8, 8);
+		memcpy(&y1, y + n - 8, 8);
+		return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+	}
+	if (n >= 4 && n < 8) {
+		unsigned x0, x1, y0, y1;
+
+		memcpy(&x0, x, 4);
+		memcpy(&y0, y, 4);
+		memcpy(&x1, x + n - 4, 4);
+		memcpy(&y1, y + n - 4, 4);
+		return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+	}
+	if (n < 4) {
+		size_t i;
+
+		for (i = 0; i < n; i++)
+			if (x[i] != y[i])
+				return 0;
+		return 1;
+	}
+	return memcmp(a, b, n) == 0;
+}
+
 #endif

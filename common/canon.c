@@ -152,7 +152,7 @@ same_names(const struct dh_canon *c, const struct dh_record *rec)
 		const char *name = c->names.data + c->noffs[i];
 		size_t len = c->noffs[i + 1] - c->noffs[i];
 
-		if (rec->f[i].nlen != len || memcmp(rec->f[i].name, name, len) != 0)
+		if (rec->f[i].nlen != len || !dh_mem_eq(rec->f[i].name, name, len))
 			return 0;
 	}
 	return 1;

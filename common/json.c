@@ -1095,6 +1095,74 @@ dh_json_compact(const char *p, size_t n, struct dh_buf *out)
 	out->data[out->len] = '\0';
 }
 
+#ifdef __SSE2__
+/* The bytes of v that a JSON string cannot hold as they are: one bit
+ * each, a quote, a backslash, below 0x20 or from 0x80. */
+static inline unsigned
+special16(__m128i v)
+{
+	return (unsigned)_mm_movemask_epi8(
+		_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+					  _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+			     _mm_cmplt_epi8(v, _mm_set1_epi8(0x20))));
+}
+#endif
+
+/* The same for 8 bytes, one flag a byte (its high bit): exact up to the
+ * first special byte, and a flag above one may be false. */
+static inline uint64_t
+special8(uint64_t v)
+{
+	return HASZERO(v ^ (ONES * '"')) | HASZERO(v ^ (ONES * '\\')) |
+	       ((v - ONES * 0x20) & ~v & HIGHS) | (v & HIGHS);
+}
+
+/*
+ * Is [p, e), the last 1 to 15 bytes of s[0..n), free of special bytes?
+ * Loads overlap what came before p but stay within s.  A false flag
+ * (above a special byte before p) only answers 0, and the caller then
+ * goes a byte at a time: 1 is always right.
+ */
+static inline int
+tail_plain(const unsigned char *s, size_t n, const unsigned char *p, const unsigned char *e)
+{
+	size_t r = (size_t)(e - p), k;
+	uint64_t v = 0;
+
+	(void)s;
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+	return 0; /* the shifts below take the first byte as the lowest */
+#endif
+#ifdef __SSE2__
+	if (n >= 16)
+		return (special16(_mm_loadu_si128((const __m128i *)(const void *)(e - 16))) >>
+			(16 - r)) == 0;
+#endif
+	if (n >= 8) {
+		if (r > 8) {
+			memcpy(&v, p, 8);
+			if (special8(v))
+				return 0;
+		}
+		memcpy(&v, e - 8, 8);
+		k = r < 8 ? r : 8;
+		return (special8(v) >> (8 * (8 - k))) == 0;
+	}
+	if (n >= 4) {
+		uint32_t w;
+
+		if (r > 4) {
+			memcpy(&w, p, 4);
+			if (special8(w) & UINT64_C(0x80808080))
+				return 0;
+		}
+		memcpy(&w, e - 4, 4);
+		k = r < 4 ? r : 4;
+		return ((special8(w) & UINT64_C(0x80808080)) >> (8 * (4 - k))) == 0;
+	}
+	return 0;
+}
+
 int
 dh_json_quote(struct dh_buf *out, const char *s, size_t n, size_t *bad)
 {
@@ -1108,6 +1176,32 @@ dh_json_quote(struct dh_buf *out, const char *s, size_t n, size_t *bad)
 	while (p < e) {
 		unsigned char c;
 
+#ifdef __SSE2__
+		/* 16 bytes a step, copied as they are checked: a quote, a
+		 * backslash, a byte below 0x20 or from 0x80 (signed, both are
+		 * below 0x20) stops it */
+		while (e - p >= 16) {
+			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+			unsigned m = special16(v);
+
+			_mm_storeu_si128((__m128i *)(void *)o, v);
+			if (m) {
+				size_t k = (size_t)__builtin_ctz(m);
+
+				o += k;
+				p += k;
+				break;
+			}
+			o += 16;
+			p += 16;
+		}
+#endif
+		/* the rest at once when none of it is special */
+		if (e - p > 0 && e - p < 16 && tail_plain((const unsigned char *)s, n, p, e)) {
+			memcpy(o, p, (size_t)(e - p));
+			o += e - p;
+			break;
+		}
 		while (e - p >= 8) {
 			uint64_t v;
 

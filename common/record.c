@@ -49,7 +49,7 @@ dh_record_get(const struct dh_record *r, const char *name, size_t nlen)
 	size_t i;
 
 	for (i = 0; i < r->n; i++)
-		if (r->f[i].nlen == nlen && memcmp(r->f[i].name, name, nlen) == 0)
+		if (r->f[i].nlen == nlen && dh_mem_eq(r->f[i].name, name, nlen))
 			return &r->f[i];
 	return NULL;
 }

@@ -250,7 +250,7 @@ write_delimited(struct dh_writer *w, const struct dh_record *rec,
 	grow_tmp(w, w->ncols + 1);
 	for (i = 0; i < rec->n && i < w->ncols; i++)
 		if (rec->f[i].nlen != w->clens[i] ||
-		    memcmp(rec->f[i].name, w->cols[i], w->clens[i]) != 0)
+		    !dh_mem_eq(rec->f[i].name, w->cols[i], w->clens[i]))
 			break;
 	if (i == rec->n && i == w->ncols) {
 		for (i = 0; i < rec->n; i++)
@@ -389,7 +389,7 @@ put_cached_key(struct dh_writer *w, size_t i, const struct dh_field *f,
 	size_t start;
 
 	if (i < w->nkc && w->kc[i].nlen == f->nlen &&
-	    memcmp(w->kcbuf.data + w->kc[i].noff, f->name, f->nlen) == 0) {
+	    dh_mem_eq(w->kcbuf.data + w->kc[i].noff, f->name, f->nlen)) {
 		k = &w->kc[i];
 		dh_buf_add(&w->line, w->kcbuf.data + k->off, k->len);
 		return 0;

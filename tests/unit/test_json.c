@@ -293,6 +293,124 @@ test_string_offsets(void)
 	CHECK(n == 48 * 49 / 2 * 13);
 }
 
+/* dh_json_quote's rules one byte at a time (well-formed UTF-8 kept): -1
+ * on bad UTF-8, as dh_json_quote. */
+static int
+quote_ref(struct dh_buf *out, const unsigned char *p, size_t n)
+{
+	size_t i;
+
+	dh_buf_addc(out, '"');
+	for (i = 0; i < n; i++) {
+		unsigned char c = p[i];
+
+		if (c >= 0x80) {
+			struct dh_json_err err;
+			size_t k = (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 1;
+			struct dh_buf t = DH_BUF_INIT;
+			int ok;
+
+			/* the scanner says whether the sequence is UTF-8 */
+			dh_buf_addc(&t, '"');
+			dh_buf_add(&t, p + i, k <= n - i ? k : n - i);
+			dh_buf_addc(&t, '"');
+			ok = k <= n - i && dh_json_validate(t.data, t.len, &err) == 0;
+			dh_buf_release(&t);
+			if (!ok)
+				return -1;
+			dh_buf_add(out, p + i, k);
+			i += k - 1;
+		} else if (c == '"' || c == '\\') {
+			dh_buf_addc(out, '\\');
+			dh_buf_addc(out, (char)c);
+		} else if (c >= 0x20) {
+			dh_buf_addc(out, (char)c);
+		} else if (c == '\n') {
+			dh_buf_adds(out, "\\n");
+		} else if (c == '\t') {
+			dh_buf_adds(out, "\\t");
+		} else if (c == '\r') {
+			dh_buf_adds(out, "\\r");
+		} else if (c == '\b') {
+			dh_buf_adds(out, "\\b");
+		} else if (c == '\f') {
+			dh_buf_adds(out, "\\f");
+		} else {
+			dh_buf_addf(out, "\\u%04x", c);
+		}
+	}
+	dh_buf_addc(out, '"');
+	return 0;
+}
+
+/* dh_json_quote (16 and 8 bytes a step) against quote_ref, with a special
+ * byte sequence at every offset of strings 0 to 47 bytes long. */
+static void
+test_quote_offsets(void)
+{
+	static const char *const special[] = {"\x01", "\x1f", "\x7f", "\x80", "\xc3\xa9",
+					      "\xc3", "\xe2\x82\xac", "\xed\xa0\x80", "\"",
+					      "\\", "\n", "\t", "\r", "\b", "\f", "\xf0\x9f\x98\x80"};
+	size_t len, at, k;
+	int bad = 0;
+
+	for (len = 0; len < 48; len++)
+		for (at = 0; at <= len; at++)
+			for (k = 0; k < sizeof(special) / sizeof(special[0]); k++) {
+				struct dh_buf in = DH_BUF_INIT, got = DH_BUF_INIT, want = DH_BUF_INIT;
+				size_t i, where = 0;
+				int rg, rw;
+
+				for (i = 0; i < len; i++) {
+					if (i == at)
+						dh_buf_adds(&in, special[k]);
+					dh_buf_addc(&in, (char)('a' + i % 26));
+				}
+				if (at == len)
+					dh_buf_adds(&in, special[k]);
+				dh_buf_adds(&got, "x"); /* appends after what is there */
+				rg = dh_json_quote(&got, in.data, in.len, &where);
+				rw = quote_ref(&want, (const unsigned char *)in.data, in.len);
+				if ((rg != 0) != (rw != 0) ||
+				    (rg == 0 && (got.len != want.len + 1 ||
+						 memcmp(got.data + 1, want.data, want.len) != 0)) ||
+				    (rg != 0 && where != at)) {
+					if (bad++ < 5)
+						fprintf(stderr, "quote: offset %zu of %zu, special %zu: %s\n",
+							at, len, k, got.data);
+				}
+				dh_buf_release(&in);
+				dh_buf_release(&got);
+				dh_buf_release(&want);
+			}
+	CHECK(bad == 0);
+}
+
+/* dh_mem_eq against memcmp: every length to 40, a difference at every
+ * byte, or none. */
+static void
+test_mem_eq(void)
+{
+	char a[48], b[48];
+	size_t n, d;
+	int bad = 0;
+
+	for (n = 0; n <= 40; n++) {
+		for (d = 0; d < 48; d++)
+			a[d] = b[d] = (char)('A' + d);
+		bad += !dh_mem_eq(a, b, n);
+		for (d = 0; d < n; d++) {
+			b[d] ^= 0x20;
+			bad += dh_mem_eq(a, b, n) != (memcmp(a, b, n) == 0);
+			bad += dh_mem_eq(a, b, n);
+			b[d] ^= 0x20;
+		}
+		b[n] ^= 0x20; /* past n: no difference */
+		bad += !dh_mem_eq(a, b, n);
+	}
+	CHECK(bad == 0);
+}
+
 /* xorshift64*: the same records on every run */
 static uint64_t
 rnd(uint64_t *s)
@@ -410,6 +528,8 @@ main(void)
 	test_depth();
 	test_hint_cases();
 	test_string_offsets();
+	test_quote_offsets();
+	test_mem_eq();
 	test_hint_random();
 	test_suite();
 	test_corpus();
