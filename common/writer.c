@@ -1,6 +1,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "json.h"
 #include "writer.h"
@@ -93,43 +96,81 @@ dh_writer_release(struct dh_writer *w)
 	dh_buf_release(&w->scratch);
 }
 
+/* Does the word v hold one of the bytes a, b, c, d?  Exact for the
+ * word as a whole: a false flag lies above a true one. */
+static inline uint64_t
+word_has(uint64_t v, char a, char b, char c, char d)
+{
+	return HASZERO(v ^ (ONES * (unsigned char)a)) | HASZERO(v ^ (ONES * (unsigned char)b)) |
+	       HASZERO(v ^ (ONES * (unsigned char)c)) | HASZERO(v ^ (ONES * (unsigned char)d));
+}
+
+/*
+ * Is one of a, b, c, d in p[0..n)?  16 bytes a step (SSE2), then the
+ * last 16, 8 or 4 bytes in one overlapping step (loads stay within p),
+ * bytes one by one only below 4.
+ */
+static inline int
+has_any(const char *p, size_t n, char a, char b, char c, char d)
+{
+	uint64_t v, x;
+	uint32_t w;
+	size_t i;
+
+#ifdef __SSE2__
+	if (n >= 16) {
+		const __m128i va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b), vc = _mm_set1_epi8(c),
+			      vd = _mm_set1_epi8(d);
+		const char *q = p, *e = p + n;
+
+		for (;;) {
+			__m128i t = _mm_loadu_si128((const __m128i *)(const void *)q);
+
+			if (_mm_movemask_epi8(_mm_or_si128(
+				    _mm_or_si128(_mm_cmpeq_epi8(t, va), _mm_cmpeq_epi8(t, vb)),
+				    _mm_or_si128(_mm_cmpeq_epi8(t, vc), _mm_cmpeq_epi8(t, vd)))))
+				return 1;
+			if (q + 16 == e)
+				return 0;
+			q = e - q >= 32 ? q + 16 : e - 16;
+		}
+	}
+#endif
+	if (n >= 8) {
+		for (i = 0; i + 8 < n; i += 8) {
+			memcpy(&v, p + i, 8);
+			if (word_has(v, a, b, c, d))
+				return 1;
+		}
+		memcpy(&v, p + n - 8, 8);
+		return word_has(v, a, b, c, d) != 0;
+	}
+	if (n >= 4) {
+		memcpy(&w, p, 4);
+		x = w;
+		memcpy(&w, p + n - 4, 4);
+		/* the high half of each word is 0: not one of the bytes
+		 * unless one is NUL, which the caller never asks for */
+		return ((word_has(x, a, b, c, d) | word_has(w, a, b, c, d)) & UINT64_C(0x80808080)) != 0;
+	}
+	for (i = 0; i < n; i++)
+		if (p[i] == a || p[i] == b || p[i] == c || p[i] == d)
+			return 1;
+	return 0;
+}
+
 /* A CSV field needs quotes when it holds a comma, quote, CR or LF. */
 static int
 csv_needs_quotes(const char *p, size_t n)
 {
-	size_t i = 0;
-
-	for (; i + 8 <= n; i += 8) {
-		uint64_t v;
-
-		memcpy(&v, p + i, 8);
-		if (HASZERO(v ^ (ONES * ',')) | HASZERO(v ^ (ONES * '"')) |
-		    HASZERO(v ^ (ONES * '\n')) | HASZERO(v ^ (ONES * '\r')))
-			return 1;
-	}
-	for (; i < n; i++)
-		if (p[i] == ',' || p[i] == '"' || p[i] == '\n' || p[i] == '\r')
-			return 1;
-	return 0;
+	return has_any(p, n, ',', '"', '\n', '\r');
 }
 
 /* A JSON string's content holds neither a backslash nor a comma. */
 static int
 jstr_plain(const char *p, size_t n)
 {
-	size_t i = 0;
-
-	for (; i + 8 <= n; i += 8) {
-		uint64_t v;
-
-		memcpy(&v, p + i, 8);
-		if (HASZERO(v ^ (ONES * ',')) | HASZERO(v ^ (ONES * '\\')))
-			return 0;
-	}
-	for (; i < n; i++)
-		if (p[i] == ',' || p[i] == '\\')
-			return 0;
-	return 1;
+	return !has_any(p, n, ',', '\\', ',', '\\');
 }
 
 static void

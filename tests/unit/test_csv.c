@@ -13,7 +13,10 @@
 
 #include "input.h"
 #include "json.h"
+#include "out.h"
 #include "reader.h"
+#include "writer.h"
+#include "xalloc.h"
 #include "unit.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15u;
@@ -293,10 +296,88 @@ test_cut(void)
 	CHECK(bad == 0);
 }
 
+/*
+ * The CSV writer's quoting decisions (16, 8 and 4 bytes a step): values
+ * with a comma, quote, CR, LF or backslash at every offset of strings 0
+ * to 47 bytes long, written as strings and as JSON string tokens, read
+ * back by libcsv as they were.
+ */
+static void
+test_write_quoting(void)
+{
+	static const char *const special[] = {",", "\"", "\n", "\r", "\\", "x", "\\n", "\"\""};
+	char path[] = "/tmp/dh-test-csvw.XXXXXX";
+	int fd = mkstemp(path), bad = 0;
+	struct dh_out out;
+	struct dh_writer w;
+	struct dh_buf err = DH_BUF_INIT, tok = DH_BUF_INIT;
+	struct dh_buf *vals = NULL;
+	size_t nvals = 0, len, at, k, i;
+	struct dh_input in;
+	struct dh_reader r;
+	struct dh_record rec = DH_RECORD_INIT;
+
+	CHECK(fd >= 0);
+	dh_out_open_mem(&out);
+	dh_writer_init(&w, &out, DH_FMT_CSV, 0, '.');
+	for (len = 0; len < 48; len++)
+		for (at = 0; at <= len; at++)
+			for (k = 0; k < sizeof(special) / sizeof(special[0]); k++) {
+				struct dh_buf v = DH_BUF_INIT;
+
+				for (i = 0; i < len; i++) {
+					if (i == at)
+						dh_buf_adds(&v, special[k]);
+					dh_buf_addc(&v, (char)('a' + i % 26));
+				}
+				if (at == len)
+					dh_buf_adds(&v, special[k]);
+				dh_buf_reset(&tok);
+				bad += dh_json_quote(&tok, v.data, v.len, NULL) != 0;
+				dh_record_reset(&rec);
+				dh_record_add(&rec, "s", 1, v.data, v.len, DH_V_STR);
+				dh_record_add(&rec, "j", 1, tok.data, tok.len, DH_V_JSTR);
+				if (dh_write(&w, &rec, &err) != 0)
+					bad++;
+				vals = dh_xreallocarray(vals, nvals + 1, sizeof(*vals));
+				vals[nvals++] = v;
+			}
+	dh_writer_finish(&w);
+	if (pwrite(fd, out.buf, out.len, 0) != (ssize_t)out.len)
+		bad++;
+	dh_input_open(&in, path);
+	dh_reader_open(&r, &in, DH_FMT_CSV, DH_READ_NO_FASTPATH);
+	for (i = 0; i < nvals; i++) {
+		if (dh_read(&r, &rec) != 1 || rec.n != 2 || rec.f[0].vlen != vals[i].len ||
+		    memcmp(rec.f[0].val, vals[i].data, vals[i].len) != 0 ||
+		    rec.f[1].vlen != vals[i].len ||
+		    memcmp(rec.f[1].val, vals[i].data, vals[i].len) != 0) {
+			if (bad++ < 3)
+				fprintf(stderr, "CSV writer: value %zu (%s) read back otherwise\n", i,
+					vals[i].data);
+		}
+	}
+	CHECK(dh_read(&r, &rec) == 0);
+	CHECK(bad == 0);
+	dh_reader_close(&r);
+	dh_input_close(&in);
+	for (i = 0; i < nvals; i++)
+		dh_buf_release(&vals[i]);
+	free(vals);
+	dh_writer_release(&w);
+	dh_out_close(&out);
+	dh_record_release(&rec);
+	dh_buf_release(&err);
+	dh_buf_release(&tok);
+	close(fd);
+	unlink(path);
+}
+
 int
 main(void)
 {
 	test_cut();
+	test_write_quoting();
 	test_split_vs_libcsv();
 	test_files();
 	return unit_done("test_csv");
