@@ -1287,7 +1287,37 @@ dh_json_is_number(const char *s, size_t n)
 	return scan_number(&sc) == 0 && sc.p == sc.e;
 }
 
-/* End of the validated value at p. */
+/*
+ * The first byte of [p, e) that is a, b, c, d or f (repeat one to ask
+ * for fewer), or e: 16 bytes a step with SSE2.
+ */
+static inline const char *
+find_any5(const char *p, const char *e, char a, char b, char c, char d, char f)
+{
+#ifdef __SSE2__
+	const __m128i va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b), vc = _mm_set1_epi8(c),
+		      vd = _mm_set1_epi8(d), vf = _mm_set1_epi8(f);
+
+	while (e - p >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+			_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, va), _mm_cmpeq_epi8(v, vb)),
+				     _mm_or_si128(_mm_cmpeq_epi8(v, vc), _mm_cmpeq_epi8(v, vd))),
+			_mm_cmpeq_epi8(v, vf)));
+
+		if (m)
+			return p + __builtin_ctz(m);
+		p += 16;
+	}
+#endif
+	while (p < e && *p != a && *p != b && *p != c && *p != d && *p != f)
+		p++;
+	return p;
+}
+
+/* End of the validated value at p (not past e): strings are skipped to
+ * their next quote or backslash, containers to their next quote or
+ * bracket, 16 bytes a step. */
 static const char *
 value_end(const char *p, const char *e)
 {
@@ -1296,9 +1326,14 @@ value_end(const char *p, const char *e)
 	do {
 		switch (*p) {
 		case '"':
-			for (p++; *p != '"'; p++)
-				if (*p == '\\')
-					p++;
+			for (p++;;) {
+				p = find_any5(p, e, '"', '\\', '"', '"', '"');
+				if (p >= e)
+					return e;
+				if (*p == '"')
+					break;
+				p += 2; /* an escape: its second byte never ends it */
+			}
 			p++;
 			break;
 		case '{':
@@ -1319,7 +1354,8 @@ value_end(const char *p, const char *e)
 					p++;
 				return p;
 			}
-			p++;
+			/* inside a container: on to its next string or bracket */
+			p = find_any5(p + 1, e, '"', '{', '}', '[', ']');
 		}
 	} while (depth > 0 && p < e);
 	return p;

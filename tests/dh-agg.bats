@@ -929,21 +929,22 @@ late_ref() {
 k,3,2
 m,4,1'
 	# a row of another number of fields: exit 3 with its count, as ever
+	local f
 	printf 'g,p,z\nk,1,a\nk,2,a,"b"\n' >rag.csv
-	capture dh-agg -g g -a sum:p rag.csv
-	assert_status 3
-	assert_err "dh-agg: rag.csv:3: expected 3 fields (as the header), found 4"
 	printf 'g,p,z\nk,1\n' >short.csv
-	capture dh-agg -g g -a sum:p short.csv
-	assert_status 3
-	assert_err "dh-agg: short.csv:2: expected 3 fields (as the header), found 2"
 	printf 'g,p,z\nk,1,"a"b\n' >badq.csv
-	capture dh-agg -g g -a sum:p badq.csv
-	assert_status 3
-	assert_err_match '^dh-agg: badq\.csv:2: malformed quoted field'
 	printf 'g\tp\tz\nk\t1\ta\nk\t2\n' >rag.tsv
+	for f in rag.csv short.csv badq.csv rag.tsv; do
+		capture dh-agg -g g -a sum:p "$f"
+		assert_status 3
+	done
+	capture dh-agg -g g -a sum:p rag.csv
+	assert_err "dh-agg: rag.csv:3: expected 3 fields (as the header), found 4"
+	capture dh-agg -g g -a sum:p short.csv
+	assert_err "dh-agg: short.csv:2: expected 3 fields (as the header), found 2"
+	capture dh-agg -g g -a sum:p badq.csv
+	assert_err_match '^dh-agg: badq\.csv:2: malformed quoted field'
 	capture dh-agg -g g -a sum:p rag.tsv
-	assert_status 3
 	assert_err "dh-agg: rag.tsv:3: expected 3 fields (as the header), found 2"
 	# a late CSV record is written from its fields: all of them
 	printf 'ts,g,e\n2026-01-01T00:10:00Z,a,"x,1"\n2026-01-01T00:00:00Z,b,"y ""2"""\n' >l.csv

@@ -325,13 +325,7 @@ test_write_quoting(void)
 			for (k = 0; k < sizeof(special) / sizeof(special[0]); k++) {
 				struct dh_buf v = DH_BUF_INIT;
 
-				for (i = 0; i < len; i++) {
-					if (i == at)
-						dh_buf_adds(&v, special[k]);
-					dh_buf_addc(&v, (char)('a' + i % 26));
-				}
-				if (at == len)
-					dh_buf_adds(&v, special[k]);
+				unit_special_at(&v, len, at, special[k]);
 				dh_buf_reset(&tok);
 				bad += dh_json_quote(&tok, v.data, v.len, NULL) != 0;
 				dh_record_reset(&rec);

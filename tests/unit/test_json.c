@@ -273,16 +273,9 @@ test_string_offsets(void)
 			for (k = 0; k < sizeof(special) / sizeof(special[0]); k++) {
 				struct dh_buf b = DH_BUF_INIT;
 				const char *why;
-				size_t i;
 
 				dh_buf_adds(&b, "{\"k\":\"");
-				for (i = 0; i < len; i++) {
-					if (i == at)
-						dh_buf_adds(&b, special[k]);
-					dh_buf_addc(&b, (char)('a' + i % 26));
-				}
-				if (at == len)
-					dh_buf_adds(&b, special[k]);
+				unit_special_at(&b, len, at, special[k]);
 				dh_buf_adds(&b, "\"}");
 				n++;
 				if (jdiff_line(b.data, b.len, &why) == JDIFF_DISAGREE && bad++ < 5)
@@ -358,16 +351,10 @@ test_quote_offsets(void)
 		for (at = 0; at <= len; at++)
 			for (k = 0; k < sizeof(special) / sizeof(special[0]); k++) {
 				struct dh_buf in = DH_BUF_INIT, got = DH_BUF_INIT, want = DH_BUF_INIT;
-				size_t i, where = 0;
+				size_t where = 0;
 				int rg, rw;
 
-				for (i = 0; i < len; i++) {
-					if (i == at)
-						dh_buf_adds(&in, special[k]);
-					dh_buf_addc(&in, (char)('a' + i % 26));
-				}
-				if (at == len)
-					dh_buf_adds(&in, special[k]);
+				unit_special_at(&in, len, at, special[k]);
 				dh_buf_adds(&got, "x"); /* appends after what is there */
 				rg = dh_json_quote(&got, in.data, in.len, &where);
 				rw = quote_ref(&want, (const unsigned char *)in.data, in.len);
@@ -419,6 +406,154 @@ rnd(uint64_t *s)
 	*s ^= *s << 25;
 	*s ^= *s >> 27;
 	return *s * UINT64_C(2685821657736338717);
+}
+
+/* The byte-at-a-time end of a validated value (the iterator's before it
+ * went 16 bytes a step): the reference for test_iter. */
+static const char *
+value_end_ref(const char *p, const char *e)
+{
+	int depth = 0;
+
+	do {
+		switch (*p) {
+		case '"':
+			for (p++; *p != '"'; p++)
+				if (*p == '\\')
+					p++;
+			p++;
+			break;
+		case '{':
+		case '[':
+			depth++;
+			p++;
+			break;
+		case '}':
+		case ']':
+			depth--;
+			p++;
+			break;
+		default:
+			if (depth == 0) {
+				while (p < e && *p != ',' && *p != '}' && *p != ']' && *p != ' ' &&
+				       *p != '\t' && *p != '\n' && *p != '\r')
+					p++;
+				return p;
+			}
+			p++;
+		}
+	} while (depth > 0 && p < e);
+	return p;
+}
+
+/* A random JSON value: strings long and short with escapes and brackets
+ * inside, numbers, literals, nested objects and arrays, some spacing. */
+static void
+gen_iter_value(struct dh_buf *b, uint64_t *s, int depth)
+{
+	static const char *const bits[] = {"a", "{", "}", "[", "]", ",", ":", "\\\"", "\\\\",
+					   "\\n", "\\u00e9", "\xc3\xa9", " "};
+	unsigned k = (unsigned)(rnd(s) % (depth < 4 ? 6 : 3)), i, n;
+
+	switch (k) {
+	case 0:
+		dh_buf_addf(b, "-%u.5e%u", (unsigned)(rnd(s) % 100000), (unsigned)(rnd(s) % 9));
+		break;
+	case 1:
+		dh_buf_addc(b, '"');
+		n = (unsigned)(rnd(s) % 40);
+		for (i = 0; i < n; i++)
+			dh_buf_adds(b, rnd(s) % 3 ? "x" : bits[rnd(s) % (sizeof(bits) / sizeof(bits[0]))]);
+		dh_buf_addc(b, '"');
+		break;
+	case 2:
+		dh_buf_adds(b, rnd(s) % 2 ? "true" : "null");
+		break;
+	default:
+		n = (unsigned)(rnd(s) % 5);
+		dh_buf_addc(b, k == 3 ? '[' : '{');
+		for (i = 0; i < n; i++) {
+			if (i)
+				dh_buf_adds(b, rnd(s) % 4 ? "," : " , ");
+			if (k != 3)
+				dh_buf_addf(b, "\"k%u\\\"%u\"%s:", i, (unsigned)(rnd(s) % 7),
+					    rnd(s) % 4 ? "" : " ");
+			gen_iter_value(b, s, depth + 1);
+		}
+		dh_buf_addc(b, k == 3 ? ']' : '}');
+	}
+}
+
+/* Walk container p[0..n) with dh_json_iter and with value_end_ref, into
+ * nested containers too: 0 when every member agrees. */
+static int
+iter_agrees(const char *p, size_t n)
+{
+	struct dh_json_iter it;
+	const char *key, *val, *q = p + 1, *e = p + n - 1;
+	size_t klen, vlen;
+	enum dh_vtype t;
+	int bad = 0;
+
+	dh_json_iter_init(&it, p, n);
+	while (dh_json_iter_next(&it, &key, &klen, &val, &vlen, &t)) {
+		const char *ve;
+
+		while (q < e && strchr(" \t\n\r,:", *q) != NULL)
+			q++;
+		if (*p == '{') {
+			ve = value_end_ref(q, e);
+			if (key != q || klen != (size_t)(ve - q))
+				return 1;
+			q = ve;
+			while (q < e && strchr(" \t\n\r,:", *q) != NULL)
+				q++;
+		}
+		ve = value_end_ref(q, e);
+		if (val != q || vlen != (size_t)(ve - q))
+			return 1;
+		q = ve;
+		if (t == DH_V_OBJ || t == DH_V_ARR)
+			bad += iter_agrees(val, vlen);
+	}
+	while (q < e && strchr(" \t\n\r,:", *q) != NULL)
+		q++;
+	return bad + (q != e);
+}
+
+static void
+test_iter(void)
+{
+	uint64_t s = 99;
+	int round, bad = 0, n = 0;
+
+	for (round = 0; round < 20000; round++) {
+		struct dh_buf b = DH_BUF_INIT;
+		struct dh_json_err err;
+
+		dh_buf_addc(&b, round % 2 ? '[' : '{');
+		{
+			unsigned i, m = 1 + (unsigned)(rnd(&s) % 6);
+
+			for (i = 0; i < m; i++) {
+				if (i)
+					dh_buf_addc(&b, ',');
+				if (round % 2 == 0)
+					dh_buf_addf(&b, "\"m%u\":", i);
+				gen_iter_value(&b, &s, 0);
+			}
+		}
+		dh_buf_addc(&b, round % 2 ? ']' : '}');
+		/* only valid JSON is iterated */
+		if (dh_json_validate(b.data, b.len, &err) == 0) {
+			n++;
+			if (iter_agrees(b.data, b.len) && bad++ < 3)
+				fprintf(stderr, "iter differs on %s\n", b.data);
+		}
+		dh_buf_release(&b);
+	}
+	CHECK(bad == 0);
+	CHECK(n > 15000);
 }
 
 /* A random value from a small set of keys, so that records share keys
@@ -530,6 +665,7 @@ main(void)
 	test_string_offsets();
 	test_quote_offsets();
 	test_mem_eq();
+	test_iter();
 	test_hint_random();
 	test_suite();
 	test_corpus();

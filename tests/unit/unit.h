@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "buf.h"
+
 static int unit_pass, unit_fail;
 
 #define CHECK(cond)                                                            \
@@ -33,6 +35,23 @@ static int unit_pass, unit_fail;
 				__FILE__, __LINE__, (int)(gotlen), (got), w_); \
 		}                                                              \
 	} while (0)
+
+/* Append len letters (a, b, c...) to b with special before letter at
+ * (at == len: after the last): scanners and quoters meet it at every
+ * offset of their 16- and 8-byte steps. */
+static inline void
+unit_special_at(struct dh_buf *b, size_t len, size_t at, const char *special)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (i == at)
+			dh_buf_adds(b, special);
+		dh_buf_addc(b, (char)('a' + i % 26));
+	}
+	if (at == len)
+		dh_buf_adds(b, special);
+}
 
 static int
 unit_done(const char *name)
