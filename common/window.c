@@ -1003,11 +1003,7 @@ out:
 	return rc;
 }
 
-/*
- * A group new to w takes from's key values and state as they are (from
- * keeps nothing of it to free); a group w has merges.  Without a window
- * each group has one pane, pane g of group g.
- */
+/* Exchange the groups and panes of a and b (windows of the same specs). */
 static void
 swap_groups(struct dh_win *a, struct dh_win *b)
 {
@@ -1032,6 +1028,11 @@ swap_groups(struct dh_win *a, struct dh_win *b)
 #undef SWAP
 }
 
+/*
+ * A group new to w takes from's key values and state as they are (from
+ * keeps nothing of it to free); a group w has merges.  Without a window
+ * each group has one pane, pane g of group g.
+ */
 int
 dh_win_absorb(struct dh_win *w, struct dh_win *from)
 {
@@ -1138,7 +1139,7 @@ finish_ranked(struct dh_win *w, const struct ranked *order, uint32_t n)
 		return -1;
 	f = dh_xcalloc((size_t)nt, sizeof(*f));
 	share = (n - 1 + (uint32_t)nt - 1) / (uint32_t)nt;
-	at = 1 + share;
+	at = 1 + share < n ? 1 + share : n;
 	for (t = 1; t < nt; t++) {
 		struct fin_lane *l = &f[t];
 
@@ -1148,14 +1149,15 @@ finish_ranked(struct dh_win *w, const struct ranked *order, uint32_t n)
 		if (w->out.fork(w->out.arg, &l->lw.out) != 0)
 			break;
 		l->order = order;
-		l->from = at < n ? at : n;
-		at = l->from + share;
-		l->to = at < n ? at : n;
+		l->from = at;
+		at = n - at > share ? at + share : n;
+		l->to = at;
 		l->started = pthread_create(&l->th, NULL, fin_thread, l) == 0;
 	}
 	nt = t;
 	/* this thread's share, then the others' in order; a share that
-	 * could not start a thread is made here */
+	 * could not start a thread, and what no thread took (fork said
+	 * no), are made here */
 	rc = finish_range(w, order, 1, 1 + share < n ? 1 + share : n);
 	for (t = 1; t < nt; t++) {
 		struct fin_lane *l = &f[t];
@@ -1175,6 +1177,8 @@ finish_ranked(struct dh_win *w, const struct ranked *order, uint32_t n)
 		dh_buf_release(&l->lw.scratch);
 		dh_buf_release(&l->lw.line);
 	}
+	if (rc == 0 && at < n)
+		rc = finish_range(w, order, at, n);
 	free(f);
 	return rc;
 }
