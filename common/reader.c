@@ -347,8 +347,8 @@ read_tsv(struct dh_reader *r, struct dh_record *rec)
 		rec->rawlen = len;
 		/* one column: a blank line is one empty value (TSV cannot quote) */
 		if (len == 0 && r->have_header && r->ncols == 1) {
-			dh_record_add(rec, r->names[0], r->nlens[0], line, 0, DH_V_STR);
-			return 1;
+			dh_record_add(rec, NULL, 0, line, 0, DH_V_STR);
+			return dh_reader_name_fields(r, rec);
 		}
 		if (len == 0) {
 			if (r->flags & DH_READ_SKIP_BLANK)
