@@ -64,9 +64,10 @@ cb_row(int c, void *data)
 /*
  * A record ends at a newline with an even number of quotes before it.
  * The quotes of the whole chunk are counted first (their parity, 64
- * bytes a step with SSE2, then eight: both byte tests are exact), then the chunk is walked back
- * from its end, each quote flipping the parity, to the first newline
- * where it is even: most chunks are walked back over one row only.
+ * bytes a step with SSE2, then eight: both byte tests are exact), then
+ * the chunk is walked back from its end, each quote flipping the parity,
+ * to the first newline where it is even: most chunks are walked back
+ * over one row only.
  */
 size_t
 dh_csv_cut(const char *p, size_t n)
@@ -82,6 +83,7 @@ dh_csv_cut(const char *p, size_t n)
 		 * it: the lanes' parities, summed, are the chunk's */
 		const __m128i q = _mm_set1_epi8('"');
 		__m128i a = _mm_setzero_si128(), b = a, c = a, d = a;
+		unsigned m;
 
 		for (; i + 64 <= n; i += 64) {
 			const __m128i *v = (const __m128i *)(const void *)(p + i);
@@ -91,8 +93,6 @@ dh_csv_cut(const char *p, size_t n)
 			c = _mm_xor_si128(c, _mm_cmpeq_epi8(_mm_loadu_si128(v + 2), q));
 			d = _mm_xor_si128(d, _mm_cmpeq_epi8(_mm_loadu_si128(v + 3), q));
 		}
-		unsigned m;
-
 		a = _mm_xor_si128(_mm_xor_si128(a, b), _mm_xor_si128(c, d));
 		m = (unsigned)_mm_movemask_epi8(a);
 		m ^= m >> 8;
