@@ -408,42 +408,38 @@ rnd(uint64_t *s)
 	return *s * UINT64_C(2685821657736338717);
 }
 
-/* The byte-at-a-time end of a validated value (the iterator's before it
- * went 16 bytes a step): the reference for test_iter. */
+/* The end of the validated value at p, one byte at a time with a flag
+ * for "in a string" (the reference for test_iter, written apart from
+ * json.c's value_end). */
 static const char *
 value_end_ref(const char *p, const char *e)
 {
-	int depth = 0;
+	const char *q = p;
+	int depth = 0, in_str = 0;
 
-	do {
-		switch (*p) {
-		case '"':
-			for (p++; *p != '"'; p++)
-				if (*p == '\\')
-					p++;
-			p++;
-			break;
-		case '{':
-		case '[':
+	if (*q != '"' && *q != '{' && *q != '[') {
+		/* a number or literal ends at a separator or space */
+		while (q < e && strchr(",}] \t\n\r", *q) == NULL)
+			q++;
+		return q;
+	}
+	for (; q < e; q++) {
+		if (in_str) {
+			if (*q == '\\')
+				q++;
+			else if (*q == '"')
+				in_str = 0;
+		} else if (*q == '"') {
+			in_str = 1;
+		} else if (*q == '{' || *q == '[') {
 			depth++;
-			p++;
-			break;
-		case '}':
-		case ']':
+		} else if (*q == '}' || *q == ']') {
 			depth--;
-			p++;
-			break;
-		default:
-			if (depth == 0) {
-				while (p < e && *p != ',' && *p != '}' && *p != ']' && *p != ' ' &&
-				       *p != '\t' && *p != '\n' && *p != '\r')
-					p++;
-				return p;
-			}
-			p++;
 		}
-	} while (depth > 0 && p < e);
-	return p;
+		if (!in_str && depth == 0)
+			return q + 1;
+	}
+	return q;
 }
 
 /* A random JSON value: strings long and short with escapes and brackets
