@@ -181,6 +181,28 @@ hex4(const char *p, const char *e)
  * Scan a string token at sc->p (a '"').  *esc tells whether it holds
  * escapes; *nul whether it decodes to something holding a NUL byte.
  */
+#ifdef __SSE2__
+/* The bytes of v that a JSON string cannot hold as they are: one bit
+ * each, a quote, a backslash, below 0x20 or from 0x80. */
+static inline unsigned
+special16(__m128i v)
+{
+	return (unsigned)_mm_movemask_epi8(
+		_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+					  _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+			     _mm_cmplt_epi8(v, _mm_set1_epi8(0x20))));
+}
+#endif
+
+/* The same for 8 bytes, one flag a byte (its high bit): exact up to the
+ * first special byte, and a flag above one may be false. */
+static inline uint64_t
+special8(uint64_t v)
+{
+	return HASZERO(v ^ (ONES * '"')) | HASZERO(v ^ (ONES * '\\')) |
+	       ((v - ONES * 0x20) & ~v & HIGHS) | (v & HIGHS);
+}
+
 static int
 scan_string(struct scan *sc, int *esc, int *nul)
 {
@@ -195,11 +217,7 @@ scan_string(struct scan *sc, int *esc, int *nul)
 		/* 16 bytes a step: a quote, a backslash, or a byte below 0x20
 		 * or from 0x80 (signed, both are below 0x20) stops it */
 		while (e - p >= 16) {
-			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-			unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
-				_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
-					     _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
-				_mm_cmplt_epi8(v, _mm_set1_epi8(0x20))));
+			unsigned m = special16(_mm_loadu_si128((const __m128i *)(const void *)p));
 
 			if (m) {
 				p += __builtin_ctz(m);
@@ -212,8 +230,7 @@ scan_string(struct scan *sc, int *esc, int *nul)
 			uint64_t v, m;
 
 			memcpy(&v, p, 8);
-			m = HASZERO(v ^ (ONES * '"')) | HASZERO(v ^ (ONES * '\\')) |
-			    ((v - ONES * 0x20) & ~v & HIGHS) | (v & HIGHS);
+			m = special8(v);
 			if (m) {
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 				/* the lowest flagged byte is the first special
@@ -1095,41 +1112,19 @@ dh_json_compact(const char *p, size_t n, struct dh_buf *out)
 	out->data[out->len] = '\0';
 }
 
-#ifdef __SSE2__
-/* The bytes of v that a JSON string cannot hold as they are: one bit
- * each, a quote, a backslash, below 0x20 or from 0x80. */
-static inline unsigned
-special16(__m128i v)
-{
-	return (unsigned)_mm_movemask_epi8(
-		_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
-					  _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
-			     _mm_cmplt_epi8(v, _mm_set1_epi8(0x20))));
-}
-#endif
-
-/* The same for 8 bytes, one flag a byte (its high bit): exact up to the
- * first special byte, and a flag above one may be false. */
-static inline uint64_t
-special8(uint64_t v)
-{
-	return HASZERO(v ^ (ONES * '"')) | HASZERO(v ^ (ONES * '\\')) |
-	       ((v - ONES * 0x20) & ~v & HIGHS) | (v & HIGHS);
-}
-
 /*
- * Is [p, e), the last 1 to 15 bytes of s[0..n), free of special bytes?
- * Loads overlap what came before p but stay within s.  A false flag
+ * Is [p, e), the last 1 to 15 bytes of a string of n bytes, free of
+ * special bytes?  Loads overlap what came before p but stay within the
+ * string.  A false flag
  * (above a special byte before p) only answers 0, and the caller then
  * goes a byte at a time: 1 is always right.
  */
 static inline int
-tail_plain(const unsigned char *s, size_t n, const unsigned char *p, const unsigned char *e)
+tail_plain(size_t n, const unsigned char *p, const unsigned char *e)
 {
 	size_t r = (size_t)(e - p), k;
 	uint64_t v = 0;
 
-	(void)s;
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 	return 0; /* the shifts below take the first byte as the lowest */
 #endif
@@ -1197,7 +1192,7 @@ dh_json_quote(struct dh_buf *out, const char *s, size_t n, size_t *bad)
 		}
 #endif
 		/* the rest at once when none of it is special */
-		if (e - p > 0 && e - p < 16 && tail_plain((const unsigned char *)s, n, p, e)) {
+		if (e - p > 0 && e - p < 16 && tail_plain(n, p, e)) {
 			memcpy(o, p, (size_t)(e - p));
 			o += e - p;
 			break;
@@ -1208,8 +1203,7 @@ dh_json_quote(struct dh_buf *out, const char *s, size_t n, size_t *bad)
 			uint64_t m;
 
 			memcpy(&v, p, 8);
-			m = HASZERO(v ^ (ONES * '"')) | HASZERO(v ^ (ONES * '\\')) |
-			    ((v - ONES * 0x20) & ~v & HIGHS) | (v & HIGHS);
+			m = special8(v);
 			memcpy(o, p, 8);
 			if (m) {
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
